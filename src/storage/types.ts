@@ -1,0 +1,41 @@
+/**
+ * @module storage/types
+ * The random-access storage interface (the seeds' "random-access-storage" idea) as
+ * Hypercore 10 uses it: one object per file, callback methods, capability flags.
+ * Objects from npm's `random-access-memory` / `random-access-file` satisfy it as they are,
+ * and ours plug into anything that takes them (including hypercore@10 itself).
+ */
+
+export type Callback<T = void> = (err: Error | null, value?: T) => void
+
+export interface StorageStat {
+  /** Logical size of the file in bytes (the end of the last written byte). */
+  size: number
+}
+
+/** One random-access "file". All methods are callback based; callbacks are optional for mutations. */
+export interface RandomAccessStorage {
+  readable: boolean
+  writable: boolean
+  deletable: boolean
+  truncatable: boolean
+  statable: boolean
+  opened?: boolean
+  closed?: boolean
+
+  open (cb?: Callback): void
+  read (offset: number, size: number, cb: Callback<Uint8Array>): void
+  write (offset: number, data: Uint8Array, cb?: Callback): void
+  del (offset: number, size: number, cb?: Callback): void
+  truncate (offset: number, cb?: Callback): void
+  stat (cb: Callback<StorageStat>): void
+  close (cb?: Callback): void
+  unlink (cb?: Callback): void
+}
+
+/**
+ * What a core is given as its storage: a function from a file name (`oplog`, `tree`,
+ * `bitfield`, `data`, `header`) to a random-access file. A random-access class such as
+ * `random-access-memory` is itself such a function when called with `new`.
+ */
+export type StorageFactory = (name: string) => RandomAccessStorage
