@@ -1,0 +1,90 @@
+/**
+ * @module crypto/sign
+ * Ed25519 key pairs, signing and verification (spec §1.2). Key pairs use libsodium's layout:
+ * secretKey (64) = seed (32) ‖ publicKey (32), which is also what hypercore@10 stores.
+ *
+ * sign/verify go through the raw module and the shared heap scratch (heap.ts) rather than the
+ * wrappers: verification runs once per received proof, and the wrappers' per-call mallocs are
+ * a measurable share of a ~40 µs verify.
+ */
+import { HypercoreError } from '../errors.js'
+import { _assertBytes, equalBytes } from './bytes.js'
+import { _hi, _lo, _scratch } from './heap.js'
+import { raw, sodium } from './sodium.js'
+import type { KeyPair } from './types.js'
+
+export type { KeyPair }
+
+export const PUBLIC_KEY_BYTES = 32
+export const SECRET_KEY_BYTES = 64
+export const SEED_BYTES = 32
+export const SIGNATURE_BYTES = 64
+
+/** Fresh random bytes from libsodium's CSPRNG (crypto.getRandomValues underneath). */
+export function randomBytes (n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0) throw HypercoreError.BAD_ARGUMENT('randomBytes length must be a non-negative integer')
+  return sodium().randombytes_buf(n)
+}
+
+/** A key pair from a 32-byte seed (deterministic), or a random one when no seed is given. */
+export function keyPair (seed?: Uint8Array): KeyPair {
+  if (seed === undefined) seed = randomBytes(SEED_BYTES)
+  _assertBytes(seed, 'seed', SEED_BYTES)
+  const r = raw()
+  const base = _scratch(32 + 64 + 32)
+  r.HEAPU8.set(seed, base + 96)
+  if (r._crypto_sign_seed_keypair(base, base + 32, base + 96) !== 0) throw HypercoreError.ASSERTION('crypto_sign_seed_keypair failed')
+  const heap = r.HEAPU8
+  const result = { publicKey: heap.slice(base, base + 32), secretKey: heap.slice(base + 32, base + 96) }
+  heap.fill(0, base + 32, base + 128) // do not leave secrets in the shared scratch
+  return result
+}
+
+/** Detached Ed25519 signature (64 bytes) of `message`. */
+export function sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  _assertBytes(message, 'message')
+  _assertBytes(secretKey, 'secretKey', SECRET_KEY_BYTES)
+  const r = raw()
+  const len = message.byteLength
+  const base = _scratch(64 + 64 + len)
+  r.HEAPU8.set(secretKey, base + 64)
+  r.HEAPU8.set(message, base + 128)
+  const rc = r._crypto_sign_detached(base, 0, base + 128, _lo(len), _hi(len), base + 64)
+  const heap = r.HEAPU8
+  const sig = heap.slice(base, base + 64)
+  heap.fill(0, base + 64, base + 128)
+  if (rc !== 0) throw HypercoreError.ASSERTION('crypto_sign_detached failed')
+  return sig
+}
+
+/**
+ * Verifies a detached Ed25519 signature. Returns false (never throws) for a signature or
+ * public key of the wrong length, as for any invalid signature; non-Uint8Array arguments
+ * are programming errors and throw BAD_ARGUMENT.
+ */
+export function verify (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  _assertBytes(message, 'message')
+  _assertBytes(signature, 'signature')
+  _assertBytes(publicKey, 'publicKey')
+  if (signature.byteLength !== SIGNATURE_BYTES || publicKey.byteLength !== PUBLIC_KEY_BYTES) return false
+  const r = raw()
+  const len = message.byteLength
+  const base = _scratch(64 + 32 + len)
+  r.HEAPU8.set(signature, base)
+  r.HEAPU8.set(publicKey, base + 64)
+  r.HEAPU8.set(message, base + 96)
+  return r._crypto_sign_verify_detached(base, base + 96, _lo(len), _hi(len), base + 64) === 0
+}
+
+/**
+ * True when `kp.secretKey` is a well-formed libsodium secret key whose seed derives
+ * `kp.publicKey` (and whose embedded public half matches). False for wrong lengths.
+ */
+export function validateKeyPair (kp: KeyPair): boolean {
+  if (kp === null || typeof kp !== 'object') throw HypercoreError.BAD_ARGUMENT('keyPair must be an object')
+  _assertBytes(kp.publicKey, 'publicKey')
+  _assertBytes(kp.secretKey, 'secretKey')
+  if (kp.publicKey.byteLength !== PUBLIC_KEY_BYTES || kp.secretKey.byteLength !== SECRET_KEY_BYTES) return false
+  const derived = keyPair(kp.secretKey.subarray(0, SEED_BYTES))
+  return equalBytes(derived.publicKey, kp.publicKey) && equalBytes(kp.secretKey.subarray(32), kp.publicKey)
+}
