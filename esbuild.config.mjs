@@ -1,0 +1,58 @@
+/**
+ * Builds the two distributions of hypercore-web:
+ *   dist/browser/index.js  self-contained browser ESM (every dependency inlined, so a page
+ *                          bundled with plain esbuild, Vite or no bundler at all needs no
+ *                          configuration, shims or polyfills), plus a minified copy used
+ *                          to report the bundle size;
+ *   dist/node/index.js     Node ESM with dependencies left as imports (require()-able from
+ *                          CommonJS on Node >= 20.19: the package has no top-level await).
+ * Platform files are chosen through package.json "imports" conditions (#platform/*), never
+ * by runtime checks. Type declarations come from `tsc -p tsconfig.build.json`.
+ */
+import * as esbuild from 'esbuild'
+import fs from 'node:fs'
+import zlib from 'node:zlib'
+import { builtinModules } from 'node:module'
+
+const entry = 'src/index.ts'
+const nodeBuiltins = [...builtinModules, ...builtinModules.map(m => 'node:' + m)]
+
+// A browser build must never reach a Node built-in: fail the build if one sneaks in.
+const noNodeBuiltins = {
+  name: 'no-node-builtins',
+  setup (build) {
+    const filter = new RegExp('^(' + nodeBuiltins.map(m => m.replace(/[/]/g, '\\/')).join('|') + ')$')
+    build.onResolve({ filter }, args => {
+      // libsodium's emscripten glue mentions require('crypto') in a Node-only branch it never takes in a browser.
+      if (/node_modules[\\/]libsodium/.test(args.importer)) return { path: args.path, external: true }
+      return { errors: [{ text: `Node built-in "${args.path}" imported from ${args.importer}: browser code must not use Node built-ins` }] }
+    })
+  }
+}
+
+export async function build ({ quiet = false } = {}) {
+  fs.rmSync('dist/browser', { recursive: true, force: true })
+  fs.rmSync('dist/node', { recursive: true, force: true })
+  const common = { entryPoints: [entry], bundle: true, format: 'esm', target: 'es2022', logLevel: quiet ? 'error' : 'warning' }
+  await esbuild.build({ ...common, outfile: 'dist/browser/index.js', platform: 'browser', sourcemap: true, plugins: [noNodeBuiltins] })
+  const min = await esbuild.build({ ...common, outfile: 'dist/browser/index.min.js', platform: 'browser', minify: true, metafile: true, plugins: [noNodeBuiltins] })
+  await esbuild.build({ ...common, outfile: 'dist/node/index.js', platform: 'node', packages: 'external', sourcemap: true })
+  const code = fs.readFileSync('dist/browser/index.min.js')
+  const size = { minified: code.length, gzipped: zlib.gzipSync(code, { level: 9 }).length }
+  fs.writeFileSync('dist/browser/size.json', JSON.stringify({ ...size, inputs: topInputs(min.metafile) }, null, 2))
+  if (!quiet) console.log(`browser bundle: ${(size.minified / 1024).toFixed(1)} KiB minified, ${(size.gzipped / 1024).toFixed(1)} KiB gzipped`)
+  return size
+}
+
+function topInputs (metafile) {
+  const out = metafile.outputs['dist/browser/index.min.js']
+  const byPackage = {}
+  for (const [file, { bytesInOutput }] of Object.entries(out.inputs)) {
+    const m = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
+    const key = m ? m[1] : 'hypercore-web (src)'
+    byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput
+  }
+  return Object.fromEntries(Object.entries(byPackage).sort((a, b) => b[1] - a[1]))
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await build()
