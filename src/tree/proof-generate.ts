@@ -1,0 +1,164 @@
+/**
+ * @module tree/proof-generate
+ * The responder side of §3.2: build the proof part of a `data` message for a request, from
+ * the local tree. Node order is part of the wire format (the requester pops nodes from a
+ * strict queue, §3.3), so every list here is built in exactly the order the spec gives.
+ *
+ * Errors: INVALID_OPERATION when the request does not fit our tree (wrong fork, bad upgrade
+ * range), BAD_ARGUMENT for a malformed request, BLOCK_NOT_AVAILABLE when a node or the block
+ * value is not stored locally. The replicator answers `noData` for all of them.
+ */
+import { HypercoreError } from '../errors.js'
+import * as flat from './flat.js'
+import type { MerkleTree } from './merkle-tree.js'
+import type { Proof, ProofRequest, TreeNode } from './types.js'
+
+/** Reads a stored block value (the data store is not the tree's business). */
+export type ReadBlock = (index: number) => Promise<Uint8Array | null>
+
+/** The node a block/hash/seek sub-proof is about. */
+interface Target {
+  index: number
+  /** Send the target node itself first (hash and seek proofs; a block's leaf is computed from its value). */
+  includeSelf: boolean
+}
+
+export async function generateProof (tree: MerkleTree, req: ProofRequest, readBlock?: ReadBlock): Promise<Proof> {
+  if (req.fork !== tree.fork) throw HypercoreError.INVALID_OPERATION(`request is for fork ${req.fork}, ours is ${tree.fork}`)
+  if (req.block && req.hash) throw HypercoreError.BAD_ARGUMENT('a request asks for a block or a hash, not both')
+  if (req.seek && (req.block || req.hash)) throw HypercoreError.BAD_ARGUMENT('seek combined with a block/hash proof is not supported')
+
+  const head = 2 * tree.length
+  const up = req.upgrade ?? null
+  const from = up ? 2 * up.start : 0
+  const to = up ? from + 2 * up.length : head
+  if (up && (!isUint(up.start) || !isUint(up.length) || from >= to || to > head)) {
+    throw HypercoreError.INVALID_OPERATION(`cannot upgrade from ${up.start} by ${up.length} (length ${tree.length})`)
+  }
+  if (up && (tree.signature === null || tree.signature.byteLength === 0)) throw HypercoreError.INVALID_OPERATION('tree is not signed')
+
+  const proof: Proof = { fork: tree.fork, block: null, hash: null, seek: null, upgrade: null }
+  const get = (i: number): Promise<TreeNode> => tree.getNode(i)
+
+  let target: Target | null = null
+  let nodes = 0
+  if (req.block) {
+    if (!isUint(req.block.index) || !isUint(req.block.nodes)) throw HypercoreError.BAD_ARGUMENT('bad block request')
+    target = { index: flat.leafIndex(req.block.index), includeSelf: false }
+    nodes = req.block.nodes
+  } else if (req.hash) {
+    if (!isUint(req.hash.index) || !isUint(req.hash.nodes)) throw HypercoreError.BAD_ARGUMENT('bad hash request')
+    target = { index: req.hash.index, includeSelf: true }
+    nodes = req.hash.nodes
+  } else if (req.seek) {
+    target = { index: await seekNode(tree, to, req.seek.bytes, req.seek.padding), includeSelf: true }
+  }
+  if (target && flat.rightSpan(target.index) >= to) throw HypercoreError.BAD_ARGUMENT(`node ${target.index} is outside the proven tree`)
+
+  let targetNodes: TreeNode[] | null = null
+  if (target && (!up || flat.rightSpan(target.index) < from)) {
+    // §3.2 A: below the requester's verified length. Climb to the node it already has.
+    let top = target.index
+    if (req.seek) {
+      // A seek has no `nodes`: climb to the root that covers it in the requester's tree.
+      top = flat.rootOf(target.index, (up ? from : to) / 2)
+    } else {
+      for (let k = 0; k < nodes; k++) {
+        top = flat.parent(top)
+        if (flat.rightSpan(top) >= to) throw HypercoreError.BAD_ARGUMENT('nodes is out of bounds')
+      }
+    }
+    targetNodes = await climb(get, target, top)
+  }
+
+  if (up) {
+    const pending = target && targetNodes === null ? target : null
+    const main = await upgradeNodes(get, from, to, pending)
+    if (pending && main.targetNodes === null) throw HypercoreError.BAD_ARGUMENT(`node ${pending.index} straddles the requester's length`)
+    if (main.targetNodes !== null) targetNodes = main.targetNodes
+    const additional = head > to ? (await upgradeNodes(get, to, head, null)).nodes : []
+    proof.upgrade = { start: up.start, length: up.length, nodes: main.nodes, additionalNodes: additional, signature: tree.signature! }
+  }
+
+  if (req.block) {
+    const value = readBlock ? await readBlock(req.block.index) : null
+    if (value === null) throw HypercoreError.BLOCK_NOT_AVAILABLE()
+    proof.block = { index: req.block.index, value, nodes: targetNodes! }
+  } else if (req.hash) {
+    proof.hash = { index: req.hash.index, nodes: targetNodes! }
+  } else if (req.seek) {
+    proof.seek = { bytes: req.seek.bytes, nodes: targetNodes! }
+  }
+  return proof
+}
+
+/** The target itself (for hash/seek), then its sibling at each level below `top`, bottom-up. */
+async function climb (get: (i: number) => Promise<TreeNode>, target: Target, top: number): Promise<TreeNode[]> {
+  const out: TreeNode[] = []
+  if (target.includeSelf) out.push(await get(target.index))
+  for (let i = target.index; i !== top; i = flat.parent(i)) out.push(await get(flat.sibling(i)))
+  return out
+}
+
+/**
+ * §3.2 B: the nodes that take a requester from the roots of `from/2` to those of `to/2`.
+ * A target at or after `from` (case C) is proven up to the connecting sibling or new root
+ * that contains it, and that node is then left out.
+ */
+async function upgradeNodes (get: (i: number) => Promise<TreeNode>, from: number, to: number, target: Target | null): Promise<{ nodes: TreeNode[], targetNodes: TreeNode[] | null }> {
+  const nodes: TreeNode[] = []
+  let targetNodes: TreeNode[] | null = null
+  const takeOrProve = async (i: number): Promise<void> => {
+    if (target && flat.contains(i, target.index)) targetNodes = await climb(get, target, i)
+    else nodes.push(await get(i))
+  }
+  for (const root of flat.fullRoots(to / 2)) {
+    if (flat.rightSpan(root) < from) continue // one of the requester's roots already
+    if (from > 0 && flat.leftSpan(root) <= from - 2) {
+      // The connecting root: siblings right of the requester's last leaf, bottom-up.
+      for (let i = from - 2; i !== root; i = flat.parent(i)) {
+        const s = flat.sibling(i)
+        if (s > i) await takeOrProve(s)
+      }
+      continue
+    }
+    await takeOrProve(root)
+  }
+  return { nodes, targetNodes }
+}
+
+/**
+ * The lowest stored node that holds user byte `bytes` in the tree of `to/2` blocks: the leaf
+ * when we have the path down to it (§3.2 "Seek proofs").
+ */
+async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: number): Promise<number> {
+  if (!isUint(bytes) || !isUint(padding)) throw HypercoreError.BAD_ARGUMENT('bad seek request')
+  for (const rootIndex of flat.fullRoots(to / 2)) {
+    const root = await tree.getNode(rootIndex)
+    const size = root.size - padding * flat.leafCount(rootIndex)
+    if (bytes >= size) {
+      bytes -= size
+      continue
+    }
+    let i = rootIndex
+    while (!flat.isLeaf(i)) {
+      const [left, right] = flat.children(i)!
+      const l = await tree.get(left)
+      if (l === null) return i
+      const leftSize = l.size - padding * flat.leafCount(left)
+      if (bytes < leftSize) {
+        i = left
+      } else {
+        if ((await tree.get(right)) === null) return i
+        bytes -= leftSize
+        i = right
+      }
+    }
+    return i
+  }
+  throw HypercoreError.BAD_ARGUMENT('seek is out of bounds')
+}
+
+function isUint (n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
