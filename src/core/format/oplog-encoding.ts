@@ -111,9 +111,12 @@ export const OPLOG_HEADER_VERSION = 1
 
 // --- small pieces ------------------------------------------------------------------------
 
-/** Copies decoded bytes out of the (possibly big, reused) read buffer. */
+/**
+ * Copies decoded bytes out of the (possibly big, reused) read buffer into a plain Uint8Array.
+ * Not `b.slice()`: storages may hand us a Node Buffer, whose `slice` is a view.
+ */
 function _own (b: Uint8Array | null): Uint8Array | null {
-  return b === null ? null : b.slice()
+  return b === null ? null : new Uint8Array(b)
 }
 
 const keyPairEnc: Codec<KeyPairRecord> = {
@@ -217,7 +220,7 @@ const treeNodeEnc: Codec<TreeNode> = {
     c.fixed32.encode(state, n.hash)
   },
   decode (state) {
-    return { index: c.uint.decode(state), size: c.uint.decode(state), hash: c.fixed32.decode(state).slice() }
+    return { index: c.uint.decode(state), size: c.uint.decode(state), hash: new Uint8Array(c.fixed32.decode(state)) }
   }
 }
 const treeNodeArray = c.array(treeNodeEnc)
@@ -309,7 +312,7 @@ export const oplogHeaderEncoding: Codec<StoredHeader> = {
     if (version !== 1) throw HypercoreError.INVALID_OPLOG_VERSION(`Invalid header version ${version}: this reads oplog headers 0 and 1`)
     const flags = c.uint.decode(state)
     if ((flags & 1) !== 0) return { external: { start: c.uint.decode(state), length: c.uint.decode(state) } }
-    const key = c.fixed32.decode(state).slice()
+    const key = new Uint8Array(c.fixed32.decode(state))
     const manifest = (flags & 2) !== 0 ? manifestEncoding.decode(state) : null
     const keyPair = (flags & 4) !== 0 ? keyPairEnc.decode(state) : null
     return {
@@ -407,7 +410,10 @@ export function encodeWith<T> (codec: Codec<T>, value: T): Uint8Array {
  * DECODING_ERROR. With `exact`, unread bytes are an error too.
  */
 export function decodeWith<T> (codec: Codec<T>, bytes: Uint8Array, start = 0, end = bytes.byteLength, exact = false): T {
-  const state = c.state(start, end, bytes)
+  // Decode from a plain Uint8Array view so that codecs' `.slice()` copies even when the
+  // storage handed us a Node Buffer (whose `slice` is a view into the whole read).
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const state = c.state(start, end, plain)
   let value: T
   try {
     value = codec.decode(state)

@@ -1,6 +1,5 @@
 /** @module test/core/format/oplog-encoding — header/entry codecs, byte-exact vs hypercore@10 vectors. */
 import { test } from 'node:test'
-import { readFileSync } from 'node:fs'
 import c from 'compact-encoding'
 import {
   decodeOplogEntry, decodeOplogHeader, encodeOplogEntry, encodeOplogHeader,
@@ -8,35 +7,10 @@ import {
 } from '../../../src/core/format/oplog-encoding.js'
 import { bytesEqual, deepEqual, equal, fromHex, hex, ok, throwsWithCode } from '../../helpers/assert.js'
 import { HypercoreError } from '../../../src/errors.js'
+import { entryFromJson, headerFromJson, VECTORS as V } from './helpers.js'
 
-const V = JSON.parse(readFileSync(new URL('../../fixtures/vectors.json', import.meta.url), 'utf8'))
 const slots = V.compat.storage.oplog.headerSlots as Array<{ bodyHex: string, decoded: any }>
 const frames = V.compat.storageBeforeFlush.oplogEntries as Array<{ bodyHex: string, decoded: any }>
-
-/** The vectors' JSON (hex strings) → our record shapes. */
-export function headerFromJson (d: any): OplogHeader {
-  const b = (x: string | null): Uint8Array | null => x === null ? null : fromHex(x)
-  return {
-    external: null,
-    key: fromHex(d.key),
-    manifest: d.manifest === null
-      ? null
-      : { ...d.manifest, signers: d.manifest.signers.map((s: any) => ({ signature: s.signature, namespace: fromHex(s.namespace), publicKey: fromHex(s.publicKey) })) },
-    keyPair: d.keyPair === null ? null : { publicKey: fromHex(d.keyPair.publicKey), secretKey: b(d.keyPair.secretKey) },
-    userData: d.userData.map((u: any) => ({ key: u.key, value: b(u.value) })),
-    tree: { fork: d.tree.fork, length: d.tree.length, rootHash: b(d.tree.rootHash), signature: b(d.tree.signature) },
-    hints: { reorgs: d.hints.reorgs, contiguousLength: d.hints.contiguousLength }
-  }
-}
-
-export function entryFromJson (d: any): OplogEntry {
-  return {
-    userData: d.userData,
-    treeNodes: d.treeNodes.map((n: any) => ({ index: n.index, size: n.size, hash: fromHex(n.hash) })),
-    treeUpgrade: { ...d.treeUpgrade, signature: fromHex(d.treeUpgrade.signature) },
-    bitfield: d.bitfield
-  }
-}
 
 test('oplog header: both vector slots encode byte-exactly and decode back', () => {
   equal(slots.length, 2)
