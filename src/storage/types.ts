@@ -22,6 +22,7 @@ export interface RandomAccessStorage {
   statable: boolean
   opened?: boolean
   closed?: boolean
+  unlinked?: boolean
 
   open (cb?: Callback): void
   read (offset: number, size: number, cb: Callback<Uint8Array>): void
@@ -31,6 +32,9 @@ export interface RandomAccessStorage {
   stat (cb: Callback<StorageStat>): void
   close (cb?: Callback): void
   unlink (cb?: Callback): void
+
+  /** Lifecycle events (`open`, `close`, `unlink`), when the implementation has them. */
+  on?: (event: string, listener: (...args: unknown[]) => void) => unknown
 }
 
 /**
@@ -39,3 +43,17 @@ export interface RandomAccessStorage {
  * `random-access-memory` is itself such a function when called with `new`.
  */
 export type StorageFactory = (name: string) => RandomAccessStorage
+
+/** A random-access class (e.g. npm's `RAM`): hypercore@10 calls it as `new Cls(name)`. */
+export type RandomAccessClass = new (name: string) => RandomAccessStorage
+
+/**
+ * A storage that holds several named files (a directory, an IndexedDB database):
+ * `file(name)` returns a handle; a name opened again after close sees the same bytes.
+ */
+export interface FileProvider {
+  file (name: string): RandomAccessStorage
+}
+
+/** Everything `toStorageFactory` accepts (strings are resolved by the platform default). */
+export type StorageInput = string | StorageFactory | RandomAccessClass | FileProvider

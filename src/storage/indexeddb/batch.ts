@@ -1,0 +1,137 @@
+/**
+ * @module storage/indexeddb/batch
+ * The uncommitted changes of one IndexedDB transaction: per file, the pages written (merged
+ * in place, so many small writes to one page cost one record), ranges of pages dropped by
+ * truncate/del, and the new file size. A batch is filled during one tick, then frozen and
+ * committed as ONE readwrite transaction; its `done` promise settles with that transaction.
+ *
+ * Record layout in the object store (out-of-line keys):
+ *   [file, page]  → { i: page, b: Uint8Array }   page ≥ 0; `b` may be shorter than a page
+ *                                                (missing tail bytes are zeros); carrying `i`
+ *                                                lets one getAll() over a key range return
+ *                                                pages with their numbers.
+ *   [file, -1]    → { size }                     the file's logical size
+ *   0             → { version, pageSize }        database meta
+ */
+
+export const MAX_PAGE = Number.MAX_SAFE_INTEGER
+export const SIZE_PAGE = -1
+export const META_KEY = 0
+
+export interface PageRecord { i: number, b: Uint8Array }
+export interface SizeRecord { size: number }
+export interface MetaRecord { version: number, pageSize: number }
+
+/** A page being written: a full-capacity buffer and the length that is meaningful. */
+export interface PendingPage { buf: Uint8Array, len: number }
+
+export class FileChanges {
+  readonly pages = new Map<number, PendingPage>()
+  /** Inclusive page ranges to delete before the pages above are put. */
+  readonly drops: Array<[number, number]> = []
+  size: number
+  unlinked = false
+
+  constructor (size: number) {
+    this.size = size
+  }
+
+  /** Page content in this batch: bytes, `null` for a page this batch dropped, `undefined` if untouched. */
+  lookup (page: number): Uint8Array | null | undefined {
+    const p = this.pages.get(page)
+    if (p !== undefined) return p.buf.subarray(0, p.len)
+    for (const [lo, hi] of this.drops) if (page >= lo && page <= hi) return null
+    return undefined
+  }
+
+  drop (lo: number, hi: number): void {
+    if (lo > hi) return
+    for (const page of this.pages.keys()) if (page >= lo && page <= hi) this.pages.delete(page)
+    this.drops.push([lo, hi])
+  }
+}
+
+export class Batch {
+  readonly files = new Map<string, FileChanges>()
+  readonly done: Promise<void>
+  resolve!: () => void
+  reject!: (err: unknown) => void
+  /** Frozen once handed to a transaction: later writes go to a new batch. */
+  frozen = false
+
+  constructor () {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    this.done.catch(() => {}) // waiters attach their own handlers; avoid an unhandled rejection
+  }
+
+  file (name: string, currentSize: number): FileChanges {
+    let f = this.files.get(name)
+    if (f === undefined) this.files.set(name, f = new FileChanges(currentSize))
+    return f
+  }
+
+  /**
+   * Issues this batch's requests on `store` (re-runnable: a retry after a lost connection
+   * issues the same requests again). Drops go first so a page rewritten after a truncate in
+   * the same batch survives.
+   */
+  apply (store: IDBObjectStore, pageSize: number, meta: MetaRecord | null): void {
+    if (meta !== null) store.put(meta, META_KEY)
+    for (const [name, f] of this.files) {
+      for (const [lo, hi] of f.drops) store.delete(IDBKeyRange.bound([name, lo], [name, hi]))
+      for (const [page, p] of f.pages) store.put({ i: page, b: committedBytes(p, pageSize) } satisfies PageRecord, [name, page])
+      if (f.unlinked) store.delete([name, SIZE_PAGE])
+      else store.put({ size: f.size } satisfies SizeRecord, [name, SIZE_PAGE])
+    }
+  }
+}
+
+/**
+ * The exact bytes stored for a page. Structured clone copies a view's WHOLE ArrayBuffer, so a
+ * partial page is copied out once here; a full page is stored as is (it is frozen now).
+ */
+export function committedBytes (p: PendingPage, pageSize: number): Uint8Array {
+  if (p.len === pageSize && p.buf.byteOffset === 0 && p.buf.buffer.byteLength === pageSize) return p.buf
+  const out = new Uint8Array(p.len)
+  out.set(p.buf.subarray(0, p.len))
+  p.buf = out
+  return out
+}
+
+/** A small LRU of COMMITTED pages, so sequential appends find their last partial page without a read. */
+export class PageCache {
+  private readonly _max: number
+  private readonly _map = new Map<string, { name: string, page: number, bytes: Uint8Array }>()
+
+  constructor (max: number) {
+    this._max = max
+  }
+
+  get (name: string, page: number): Uint8Array | undefined {
+    const key = name + '\u0000' + page
+    const e = this._map.get(key)
+    if (e === undefined) return undefined
+    this._map.delete(key)
+    this._map.set(key, e)
+    return e.bytes
+  }
+
+  set (name: string, page: number, bytes: Uint8Array): void {
+    if (this._max === 0) return
+    const key = name + '\u0000' + page
+    this._map.delete(key)
+    this._map.set(key, { name, page, bytes })
+    if (this._map.size > this._max) this._map.delete(this._map.keys().next().value as string)
+  }
+
+  drop (name: string, lo: number, hi: number): void {
+    for (const [key, e] of this._map) if (e.name === name && e.page >= lo && e.page <= hi) this._map.delete(key)
+  }
+
+  clear (): void {
+    this._map.clear()
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * @module storage/indexeddb/file
+ * One named file inside an `IdbStorage` database, as a random-access storage. All the work is
+ * done by the database (pages, batching, faults); this only maps the callback API onto it.
+ */
+import { HypercoreError } from '../../errors.js'
+import { RandomAccess } from '../random-access.js'
+import type { StorageStat } from '../types.js'
+import type { IdbStorage } from './database.js'
+
+export class IdbFile extends RandomAccess {
+  readonly db: IdbStorage
+  readonly name: string
+
+  constructor (db: IdbStorage, name: string) {
+    super()
+    this.db = db
+    this.name = name
+  }
+
+  protected override async _open (): Promise<void> {
+    if (this.db.closed) throw HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed')
+    await this.db._load(this.name)
+  }
+
+  protected override _read (offset: number, size: number): Promise<Uint8Array> { return this.db._read(this.name, offset, size) }
+  protected override _write (offset: number, data: Uint8Array): Promise<void> { return this.db._write(this.name, offset, data) }
+  protected override _del (offset: number, size: number): Promise<void> { return this.db._del(this.name, offset, size) }
+  protected override _truncate (offset: number): Promise<void> { return this.db._truncate(this.name, offset) }
+  protected override async _stat (): Promise<StorageStat> { return { size: await this.db._size(this.name) } }
+  protected override _unlink (): Promise<void> { return this.db._unlink(this.name) }
+}
