@@ -2,7 +2,7 @@
  * @module crypto
  * The crypto layer's public surface: await `cryptoReady()` once, then everything is synchronous.
  */
-export { cryptoReady, isCryptoReady } from './sodium.js'
+export { cryptoReady, isCryptoReady, sodium, raw, type Sodium, type RawSodium } from './sodium.js'
 export * as caps from './caps.js'
 export type { TreeNode, KeyPair } from './types.js'
 export {
