@@ -29,6 +29,9 @@ export async function verifyProof (tree: MerkleTree, proof: Proof, verifySignatu
 
   // 1. verifyTree: the seek root, then the block/hash root.
   let seekRoot: TreeNode | null = null
+  // A seek on its own must prove something; next to a block it may be empty (the block
+  // proof then covers the seek, §3.2).
+  if (proof.seek && proof.seek.nodes.length === 0 && !proof.block && !proof.hash) throw bad('seek proof has no nodes')
   if (proof.seek && proof.seek.nodes.length > 0) {
     const [first, ...rest] = proof.seek.nodes
     batch.nodes.push(checkNode(first))
