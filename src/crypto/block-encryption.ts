@@ -27,24 +27,33 @@ export interface BlockEncryptionOptions {
   isBlockKey?: boolean
 }
 
+/** XSalsa20 block size: the `_ic` counter counts 64-byte blocks, which lets us stream in chunks. */
+const CHUNK = 64 * 1024
+
 /**
- * `out = input XOR XSalsa20(key, nonce)` through the raw module. Layout in scratch:
- * [key 32][nonce 24][input/output n]; the key is wiped afterwards.
+ * `out = input XOR XSalsa20(key, nonce)` through the raw module, in CHUNK-sized pieces (with
+ * the block counter `ic` = offset / 64) so a 15 MiB block never needs a 15 MiB heap copy.
+ * Layout in scratch: [key 32][nonce 24][chunk]; the key and data are wiped afterwards.
  */
 export function xsalsa20Xor (input: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
   _assertBytes(input, 'input')
   _assertBytes(nonce, 'nonce', 24)
   _assertBytes(key, 'key', 32)
   const r = raw()
-  const n = input.byteLength
-  const base = _scratch(56 + n)
+  const out = new Uint8Array(input.byteLength)
+  const base = _scratch(56 + Math.min(CHUNK, input.byteLength))
   r.HEAPU8.set(key, base)
   r.HEAPU8.set(nonce, base + 32)
-  r.HEAPU8.set(input, base + 56)
-  const rc = r._crypto_stream_xsalsa20_xor_ic(base + 56, base + 56, _lo(n), _hi(n), base + 32, 0, 0, base)
-  const heap = r.HEAPU8
-  const out = heap.slice(base + 56, base + 56 + n)
-  heap.fill(0, base, base + 56 + n)
+  const data = base + 56
+  let rc = 0
+  for (let off = 0; off < input.byteLength && rc === 0; off += CHUNK) {
+    const piece = input.subarray(off, Math.min(off + CHUNK, input.byteLength))
+    const ic = off / 64
+    r.HEAPU8.set(piece, data)
+    rc = r._crypto_stream_xsalsa20_xor_ic(data, data, piece.byteLength, 0, base + 32, _lo(ic), _hi(ic), base)
+    out.set(r.HEAPU8.subarray(data, data + piece.byteLength), off)
+  }
+  r.HEAPU8.fill(0, base, data + Math.min(CHUNK, input.byteLength))
   if (rc !== 0) throw HypercoreError.ASSERTION('crypto_stream_xsalsa20_xor_ic failed')
   return out
 }

@@ -10,7 +10,7 @@
  */
 import { HypercoreError } from '../errors.js'
 import { _assertBytes, equalBytes } from './bytes.js'
-import { _hi, _lo, _scratch } from './heap.js'
+import { _acquire, _hi, _lo, _release, _scratch } from './heap.js'
 import { raw, sodium } from './sodium.js'
 import type { KeyPair } from './types.js'
 
@@ -47,15 +47,18 @@ export function sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   _assertBytes(secretKey, 'secretKey', SECRET_KEY_BYTES)
   const r = raw()
   const len = message.byteLength
-  const base = _scratch(64 + 64 + len)
-  r.HEAPU8.set(secretKey, base + 64)
-  r.HEAPU8.set(message, base + 128)
-  const rc = r._crypto_sign_detached(base, 0, base + 128, _lo(len), _hi(len), base + 64)
-  const heap = r.HEAPU8
-  const sig = heap.slice(base, base + 64)
-  heap.fill(0, base + 64, base + 128)
-  if (rc !== 0) throw HypercoreError.ASSERTION('crypto_sign_detached failed')
-  return sig
+  const base = _acquire(64 + 64 + len)
+  try {
+    r.HEAPU8.set(secretKey, base + 64)
+    r.HEAPU8.set(message, base + 128)
+    const rc = r._crypto_sign_detached(base, 0, base + 128, _lo(len), _hi(len), base + 64)
+    const heap = r.HEAPU8
+    heap.fill(0, base + 64, base + 128)
+    if (rc !== 0) throw HypercoreError.ASSERTION('crypto_sign_detached failed')
+    return heap.slice(base, base + 64)
+  } finally {
+    _release(base)
+  }
 }
 
 /**
@@ -70,11 +73,15 @@ export function verify (message: Uint8Array, signature: Uint8Array, publicKey: U
   if (signature.byteLength !== SIGNATURE_BYTES || publicKey.byteLength !== PUBLIC_KEY_BYTES) return false
   const r = raw()
   const len = message.byteLength
-  const base = _scratch(64 + 32 + len)
-  r.HEAPU8.set(signature, base)
-  r.HEAPU8.set(publicKey, base + 64)
-  r.HEAPU8.set(message, base + 96)
-  return r._crypto_sign_verify_detached(base, base + 96, _lo(len), _hi(len), base + 64) === 0
+  const base = _acquire(64 + 32 + len)
+  try {
+    r.HEAPU8.set(signature, base)
+    r.HEAPU8.set(publicKey, base + 64)
+    r.HEAPU8.set(message, base + 96)
+    return r._crypto_sign_verify_detached(base, base + 96, _lo(len), _hi(len), base + 64) === 0
+  } finally {
+    _release(base)
+  }
 }
 
 /**

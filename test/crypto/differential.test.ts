@@ -71,3 +71,27 @@ test('discovery keys, plain hashes and namespaces agree', () => {
     equal(namespace(name, count).map(hex).join(), ref.namespace(name, count).map(hex).join())
   }), { numRuns: 100 })
 })
+
+test('XSalsa20 (chunked through the WASM heap) agrees with native crypto_stream_xor', async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('sodium-native') as {
+    crypto_stream_xor (c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void
+  }
+  const { xsalsa20Xor } = await import('../../src/crypto/block-encryption.js')
+  fc.assert(fc.property(fc.integer({ min: 0, max: 300_000 }), bytes(24), bytes(32), (len, nonce, key) => {
+    const m = new Uint8Array(len).map((_, i) => (i * 13) & 0xff)
+    const c = Buffer.alloc(len)
+    native.crypto_stream_xor(c, Buffer.from(m), Buffer.from(nonce), Buffer.from(key))
+    equal(hex(xsalsa20Xor(m, nonce, key)), hex(c))
+  }), { numRuns: 40 })
+})
+
+test('sign/verify of a message above the scratch size (temporary heap allocation) agree', () => {
+  const kp = keyPair(new Uint8Array(32).fill(5))
+  const msg = new Uint8Array(3 * 1024 * 1024).map((_, i) => i & 0xff)
+  const ours = sign(msg, kp.secretKey)
+  equal(hex(ours), hex(ref.sign(Buffer.from(msg), Buffer.from(kp.secretKey))))
+  equal(verify(msg, ours, kp.publicKey), true)
+  msg[12345]! ^= 1
+  equal(verify(msg, ours, kp.publicKey), false)
+})
