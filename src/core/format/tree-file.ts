@@ -1,0 +1,219 @@
+/**
+ * @module core/format/tree-file
+ * The `tree` file (spec §6.2): Merkle node `i` at byte `40·i` as `u64le size ‖ hash(32)`, an
+ * all-zero record meaning "absent". Implements the tree layer's `NodeReader`; writes are
+ * buffered (`put`, `truncate`) and go out on `flush()`, which the core calls before it flushes
+ * the oplog header (entries in the oplog replay anything not yet flushed). Reads go through an
+ * LRU cache, since proofs and byte-offset lookups hit the same upper nodes again and again.
+ */
+import { HypercoreError } from '../../errors.js'
+import { promisify, type StoragePromises } from '../../storage/promises.js'
+import type { RandomAccessStorage } from '../../storage/types.js'
+import { leftSpan, parent, rightSpan } from '../../tree/flat.js'
+import type { NodeReader, TreeNode } from '../../tree/types.js'
+
+export const NODE_BYTES = 40
+const HASH_BYTES = 32
+const DEFAULT_CACHE_SIZE = 65536
+
+/**
+ * Hypercore 9 tree files start with a 32-byte SLEEP header: magic `05 02 57`, file type 2
+ * (tree), version 0, entry size 40 (u16be). As a v10 node 0 those bytes would be a size near
+ * 5·10^17, which no real core reaches, so the check cannot misfire on a v10 file.
+ */
+const SLEEP_TREE_HEADER = [0x05, 0x02, 0x57, 0x02, 0x00, 0x00, 0x28]
+
+export interface TreeFileOptions {
+  /** Nodes kept in the read cache (LRU). Default 65536 (about 5 MB). */
+  cacheSize?: number
+}
+
+/** Encodes one node record (§6.2). */
+export function encodeNode (node: TreeNode, out = new Uint8Array(NODE_BYTES), offset = 0): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset + offset, NODE_BYTES)
+  view.setUint32(0, node.size % 0x100000000, true)
+  view.setUint32(4, Math.floor(node.size / 0x100000000), true)
+  out.set(node.hash, offset + 8)
+  return out
+}
+
+/** Decodes the record of node `index`; null when it is all zero (absent). */
+export function decodeNode (index: number, bytes: Uint8Array, offset = 0): TreeNode | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, NODE_BYTES)
+  const lo = view.getUint32(0, true)
+  const hi = view.getUint32(4, true)
+  const hash = bytes.subarray(offset + 8, offset + NODE_BYTES)
+  if (lo === 0 && hi === 0 && hash.every(b => b === 0)) return null
+  if (hi >= 0x200000) throw HypercoreError.DECODING_ERROR(`tree node ${index}: size does not fit in 53 bits (corrupt tree file?)`)
+  return { index, size: hi * 0x100000000 + lo, hash: new Uint8Array(hash) }
+}
+
+function _checkNode (n: TreeNode): void {
+  if (!Number.isSafeInteger(n.index) || n.index < 0) throw HypercoreError.BAD_ARGUMENT(`tree node index must be a non-negative integer, got ${String(n.index)}`)
+  if (!Number.isSafeInteger(n.size) || n.size < 0) throw HypercoreError.BAD_ARGUMENT(`tree node ${n.index}: bad size ${String(n.size)}`)
+  if (!(n.hash instanceof Uint8Array) || n.hash.byteLength !== HASH_BYTES) throw HypercoreError.BAD_ARGUMENT(`tree node ${n.index}: hash must be 32 bytes`)
+}
+
+export class TreeFile implements NodeReader {
+  readonly storage: RandomAccessStorage
+  private readonly _io: StoragePromises
+  private readonly _cacheSize: number
+  /** LRU: a Map iterates in insertion order, so a hit is re-inserted at the end. */
+  private readonly _cache = new Map<number, TreeNode>()
+  /** Buffered writes; null = write a blank record. */
+  private _pending = new Map<number, TreeNode | null>()
+  /** Buffered truncation: the flat index at which the file will be cut, or null. */
+  private _cutIndex: number | null = null
+  private _fileBytes: number
+
+  private constructor (storage: RandomAccessStorage, fileBytes: number, cacheSize: number) {
+    this.storage = storage
+    this._io = promisify(storage)
+    this._fileBytes = fileBytes
+    this._cacheSize = cacheSize
+  }
+
+  /**
+   * Opens the tree file. Refuses a hypercore 9 (SLEEP) tree with STORAGE_NOT_SUPPORTED: its
+   * layout is different and v10 cannot read it without a migration.
+   */
+  static async open (storage: RandomAccessStorage, opts: TreeFileOptions = {}): Promise<TreeFile> {
+    const io = promisify(storage)
+    const { size } = await io.stat()
+    if (size >= SLEEP_TREE_HEADER.length) {
+      const head = await io.read(0, SLEEP_TREE_HEADER.length)
+      if (SLEEP_TREE_HEADER.every((b, i) => head[i] === b)) {
+        throw HypercoreError.STORAGE_NOT_SUPPORTED('The tree file is in the hypercore 9 (SLEEP) format; hypercore 10 storage cannot open it')
+      }
+    }
+    const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw HypercoreError.BAD_ARGUMENT('cacheSize must be a non-negative integer')
+    return new TreeFile(storage, size, cacheSize)
+  }
+
+  /** Size of the file as of the last flush (or open). */
+  get byteLength (): number {
+    return this._fileBytes
+  }
+
+  /** True while there are buffered writes or a buffered truncation. */
+  get dirty (): boolean {
+    return this._pending.size > 0 || this._cutIndex !== null
+  }
+
+  /** Node `index`, or null if it is not stored (`NodeReader`). Sees buffered writes. */
+  async get (index: number): Promise<TreeNode | null> {
+    if (!Number.isSafeInteger(index) || index < 0) throw HypercoreError.BAD_ARGUMENT(`tree node index must be a non-negative integer, got ${String(index)}`)
+    const pending = this._pending.get(index)
+    if (pending !== undefined) return pending
+    if (this._cutIndex !== null && index >= this._cutIndex) return null
+    const cached = this._cache.get(index)
+    if (cached !== undefined) {
+      this._cache.delete(index)
+      this._cache.set(index, cached)
+      return cached
+    }
+    const offset = index * NODE_BYTES
+    if (offset + NODE_BYTES > this._fileBytes) return null
+    const bytes = await this._io.read(offset, NODE_BYTES)
+    const node = decodeNode(index, bytes)
+    // A put/truncate may have landed while we read; theirs wins.
+    if (this._pending.has(index) || (this._cutIndex !== null && index >= this._cutIndex)) return this._pending.get(index) ?? null
+    if (node !== null) this._remember(node)
+    return node
+  }
+
+  /** Buffers nodes for the next flush. Visible to `get` at once. */
+  put (nodes: Iterable<TreeNode>): void {
+    for (const n of nodes) {
+      _checkNode(n)
+      this._pending.set(n.index, n)
+    }
+  }
+
+  /**
+   * Truncates to `length` blocks (§6.2): everything from flat index `2·length − 1` on goes
+   * (the whole file when length is 0), and surviving nodes whose span crosses the new end are
+   * blanked. Buffered until `flush()`, visible to `get` at once.
+   */
+  truncate (length: number): void {
+    if (!Number.isSafeInteger(length) || length < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(length)}`)
+    const cut = length === 0 ? 0 : 2 * length - 1
+    for (const i of [...this._pending.keys()]) if (i >= cut) this._pending.delete(i)
+    for (const i of [...this._cache.keys()]) if (i >= cut) this._cache.delete(i)
+    this._cutIndex = this._cutIndex === null ? cut : Math.min(this._cutIndex, cut)
+    if (length === 0) return
+    // A node below the cut whose span reaches past the last leaf contains that leaf, so it is
+    // one of the leaf's ancestors. Walk up until a node spans everything below the cut.
+    const lastLeaf = 2 * (length - 1)
+    let i = lastLeaf
+    while (true) {
+      const p = parent(i)
+      if (p < cut && rightSpan(p) > lastLeaf) {
+        this._pending.set(p, null)
+        this._cache.delete(p)
+      }
+      // once p spans [0, ≥ lastLeaf], every higher ancestor has index ≥ cut and is gone anyway
+      if (leftSpan(p) === 0) break
+      i = p
+    }
+  }
+
+  /**
+   * Applies the buffered truncation (cuts the file at `40·cut`), then writes the buffered
+   * nodes, adjacent ones as one write. On failure the buffers are kept for a retry.
+   */
+  async flush (): Promise<void> {
+    const pending = this._pending
+    const cut = this._cutIndex
+    this._pending = new Map()
+    this._cutIndex = null
+    try {
+      if (cut !== null && this._fileBytes > cut * NODE_BYTES) {
+        await this._io.truncate(cut * NODE_BYTES)
+        this._fileBytes = cut * NODE_BYTES
+      }
+      const indexes = [...pending.keys()].sort((a, b) => a - b)
+      let k = 0
+      while (k < indexes.length) {
+        let run = 1
+        while (k + run < indexes.length && indexes[k + run] === indexes[k]! + run) run++
+        const first = indexes[k]!
+        const buf = new Uint8Array(run * NODE_BYTES) // blanks stay zero
+        for (let j = 0; j < run; j++) {
+          const n = pending.get(first + j)!
+          if (n !== null) encodeNode(n, buf, j * NODE_BYTES)
+        }
+        await this._io.write(first * NODE_BYTES, buf)
+        this._fileBytes = Math.max(this._fileBytes, (first + run) * NODE_BYTES)
+        k += run
+      }
+    } catch (err) {
+      // Put back what was not (known to be) written; newer puts/truncates win over ours.
+      for (const [i, n] of pending) if (!this._pending.has(i) && (this._cutIndex === null || i < this._cutIndex)) this._pending.set(i, n)
+      if (cut !== null) this._cutIndex = this._cutIndex === null ? cut : Math.min(this._cutIndex, cut)
+      throw err
+    }
+    for (const n of pending.values()) if (n !== null) this._remember(n)
+    for (const [i, n] of pending) if (n === null) this._cache.delete(i)
+  }
+
+  /** Drops the read cache (buffered writes stay). */
+  clearCache (): void {
+    this._cache.clear()
+  }
+
+  async close (): Promise<void> {
+    await this._io.close()
+  }
+
+  private _remember (node: TreeNode): void {
+    if (this._cacheSize === 0) return
+    this._cache.delete(node.index)
+    this._cache.set(node.index, node)
+    if (this._cache.size > this._cacheSize) {
+      const oldest = this._cache.keys().next().value as number
+      this._cache.delete(oldest)
+    }
+  }
+}
