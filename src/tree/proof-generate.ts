@@ -26,7 +26,6 @@ interface Target {
 export async function generateProof (tree: MerkleTree, req: ProofRequest, readBlock?: ReadBlock): Promise<Proof> {
   if (req.fork !== tree.fork) throw HypercoreError.INVALID_OPERATION(`request is for fork ${req.fork}, ours is ${tree.fork}`)
   if (req.block && req.hash) throw HypercoreError.BAD_ARGUMENT('a request asks for a block or a hash, not both')
-  if (req.seek && (req.block || req.hash)) throw HypercoreError.BAD_ARGUMENT('seek combined with a block/hash proof is not supported')
 
   const head = 2 * tree.length
   const up = req.upgrade ?? null
@@ -50,32 +49,49 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
     if (!isUint(req.hash.index) || !isUint(req.hash.nodes)) throw HypercoreError.BAD_ARGUMENT('bad hash request')
     target = { index: req.hash.index, includeSelf: true }
     nodes = req.hash.nodes
-  } else if (req.seek) {
-    target = { index: await seekNode(tree, to, req.seek.bytes, req.seek.padding), includeSelf: true }
   }
   if (target && flat.rightSpan(target.index) >= to) throw HypercoreError.BAD_ARGUMENT(`node ${target.index} is outside the proven tree`)
+  // The node holding the seeked byte (§3.2 "Seek proofs"); proven like a hash target.
+  const seekTarget: Target | null = req.seek ? { index: await seekNode(tree, to, req.seek.bytes, req.seek.padding), includeSelf: true } : null
 
   let targetNodes: TreeNode[] | null = null
+  let seekNodes: TreeNode[] | null = null
   if (target && (!up || flat.rightSpan(target.index) < from)) {
-    // §3.2 A: below the requester's verified length. Climb to the node it already has.
+    // §3.2 A: below the requester's verified length. Climb `nodes` levels, to a node it has.
     let top = target.index
-    if (req.seek) {
-      // A seek has no `nodes`: climb to the root that covers it in the requester's tree.
-      top = flat.rootOf(target.index, (up ? from : to) / 2)
-    } else {
-      for (let k = 0; k < nodes; k++) {
-        top = flat.parent(top)
-        if (flat.rightSpan(top) >= to) throw HypercoreError.BAD_ARGUMENT('nodes is out of bounds')
+    for (let k = 0; k < nodes; k++) {
+      top = flat.parent(top)
+      if (flat.rightSpan(top) >= to) throw HypercoreError.BAD_ARGUMENT('nodes is out of bounds')
+    }
+    // A seek that lands under one of the siblings on the way up is proven up to that
+    // sibling, which it then replaces in the block/hash list (what hypercore 10 does).
+    let replaced = -1
+    if (seekTarget) {
+      for (let i = target.index; i !== top; i = flat.parent(i)) {
+        const s = flat.sibling(i)
+        if (flat.contains(s, seekTarget.index)) {
+          seekNodes = await climb(get, seekTarget, s)
+          replaced = s
+          break
+        }
       }
     }
-    targetNodes = await climb(get, target, top)
+    targetNodes = await climb(get, target, top, replaced)
+  } else if (target && seekTarget) {
+    // §3.2 C: hypercore 10 refuses a seek next to an upgrade-region block.
+    throw HypercoreError.INVALID_OPERATION('cannot combine a seek with a block/hash in the upgraded range')
   }
 
   if (up) {
-    const pending = target && targetNodes === null ? target : null
+    // Case C target: a block/hash at or after the upgrade start, or (alone) a seek that lands
+    // there. A seek below the start gets no proof: the requester can seek in its own tree.
+    let pending: Target | null = null
+    if (target && targetNodes === null) pending = target
+    else if (!target && seekTarget && flat.leftSpan(seekTarget.index) >= from) pending = seekTarget
     const main = await upgradeNodes(get, from, to, pending)
-    if (pending && main.targetNodes === null) throw HypercoreError.BAD_ARGUMENT(`node ${pending.index} straddles the requester's length`)
-    if (main.targetNodes !== null) targetNodes = main.targetNodes
+    if (pending && main.targetNodes === null) throw HypercoreError.INVALID_OPERATION(`node ${pending.index} straddles the requester's length`)
+    if (pending === target && target) targetNodes = main.targetNodes
+    else if (pending) seekNodes = main.targetNodes
     const additional = head > to ? (await upgradeNodes(get, to, head, null)).nodes : []
     proof.upgrade = { start: up.start, length: up.length, nodes: main.nodes, additionalNodes: additional, signature: tree.signature! }
   }
@@ -86,17 +102,19 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
     proof.block = { index: req.block.index, value, nodes: targetNodes! }
   } else if (req.hash) {
     proof.hash = { index: req.hash.index, nodes: targetNodes! }
-  } else if (req.seek) {
-    proof.seek = { bytes: req.seek.bytes, nodes: targetNodes! }
   }
+  if (req.seek && seekNodes !== null) proof.seek = { bytes: req.seek.bytes, nodes: seekNodes }
   return proof
 }
 
 /** The target itself (for hash/seek), then its sibling at each level below `top`, bottom-up. */
-async function climb (get: (i: number) => Promise<TreeNode>, target: Target, top: number): Promise<TreeNode[]> {
+async function climb (get: (i: number) => Promise<TreeNode>, target: Target, top: number, skip = -1): Promise<TreeNode[]> {
   const out: TreeNode[] = []
   if (target.includeSelf) out.push(await get(target.index))
-  for (let i = target.index; i !== top; i = flat.parent(i)) out.push(await get(flat.sibling(i)))
+  for (let i = target.index; i !== top; i = flat.parent(i)) {
+    const s = flat.sibling(i)
+    if (s !== skip) out.push(await get(s))
+  }
   return out
 }
 

@@ -49,13 +49,13 @@ async function requester (w: Writer, length: number): Promise<MerkleTree> {
   return new MerkleTree(store, { length, fork: t.fork, roots: t.roots, signature: t.signature })
 }
 
-interface Scenario { sizes: number[], s: number, upgradeTo: number | null, kind: 'block' | 'hash' | 'seek' | 'none', pick: number, depthPick: number }
+interface Scenario { sizes: number[], s: number, upgradeTo: number | null, kind: 'block' | 'hash' | 'seek' | 'blockseek' | 'none', pick: number, depthPick: number }
 
 const scenario = fc.record({
   sizes: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 300 }),
   sPick: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
   upPick: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
-  kind: fc.constantFrom('block', 'hash', 'seek', 'none') as fc.Arbitrary<Scenario['kind']>,
+  kind: fc.constantFrom('block', 'hash', 'seek', 'blockseek', 'none') as fc.Arbitrary<Scenario['kind']>,
   pick: fc.nat(),
   depthPick: fc.nat()
 }).map(({ sizes, sPick, upPick, kind, pick, depthPick }): Scenario => {
@@ -89,6 +89,12 @@ async function buildRequest (w: Writer, r: MerkleTree, sc: Scenario): Promise<Pr
   } else if (sc.kind === 'seek') {
     const t = await w.snapshot(provable)
     if (t.byteLength > 0) req.seek = { bytes: sc.pick % t.byteLength, padding: 0 }
+  } else if (sc.kind === 'blockseek' && sc.s > 0) {
+    // hypercore 10 only combines a seek with a block below the requester's length
+    const index = sc.pick % sc.s
+    req.block = { index, nodes: await r.missingNodes(2 * index) }
+    const t = await w.snapshot(provable)
+    req.seek = { bytes: sc.depthPick % t.byteLength, padding: 0 }
   }
   return req
 }
@@ -120,8 +126,20 @@ test('property: every generated proof verifies and lands on the responder tree',
     }
     if (req.seek) {
       const [block] = await w.tree.seek(req.seek.bytes)
-      ok(store.has(2 * block) || proof.seek!.nodes[0].index !== 2 * block, 'seek leaf stored')
-      equal(proof.seek!.nodes[0].index, 2 * block)
+      const leaf = 2 * block
+      // Which seeks get a proof (matches hypercore 10): alone, only one landing in the
+      // upgraded range; next to a block, one landing under a sibling on the block's path.
+      let expected: boolean
+      if (req.block) {
+        expected = flat.pathToRoot(2 * req.block.index, r.length).slice(0, req.block.nodes).some((i) => flat.contains(flat.sibling(i), leaf))
+      } else {
+        expected = req.upgrade !== undefined && leaf >= 2 * req.upgrade!.start
+      }
+      equal(proof.seek !== null, expected, 'seek proof present')
+      if (proof.seek) {
+        equal(proof.seek.nodes[0].index, leaf)
+        ok(store.has(leaf), 'seek leaf stored')
+      }
     }
   }), { numRuns: 200 })
 })
