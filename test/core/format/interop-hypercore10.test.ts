@@ -254,3 +254,39 @@ test('interop (reverse): a directory written by our modules opens in hypercore@1
     await ours.close()
   }
 })
+
+test('interop: big headers (§6.5) — hypercore@10\'s header file reads in ours, ours reads in hypercore@10', async (t) => {
+  const crypto = require('hypercore-crypto')
+  const dir = tmp(t)
+  const big = new Uint8Array(6000).fill(7)
+  const core = new Hypercore(dir, { keyPair: crypto.keyPair(Buffer.from(SEED)) })
+  await core.ready()
+  await core.append(Buffer.from('x'))
+  await core.setUserData('big', Buffer.from(big))
+  await core.append(Buffer.from('y')) // more mutations so the header is flushed again
+  await core.append(Buffer.from('z'))
+  await core.append(Buffer.from('w'))
+  await core.append(Buffer.from('v'))
+  await core.close()
+  ok(readdirSync(dir).includes('header'), 'hypercore wrote a header file')
+
+  // ours reads it (the slot points into the header file)
+  const file = (name: string): FileStorage => new FileStorage(name, { directory: dir })
+  const oplog = new Oplog(file('oplog'), { headerFile: file('header') })
+  const { header } = await oplog.open()
+  const ud = header!.userData.find(u => u.key === 'big')
+  ok(ud !== undefined, 'userData from the external header')
+  bytesEqual(ud.value, big)
+  // ours writes a new big header (changing the user data), hypercore reads it
+  const bigger = new Uint8Array(9000).fill(9)
+  await oplog.flush({ ...header!, userData: [{ key: 'big', value: bigger }] })
+  await oplog.close()
+  const again = new Hypercore(dir)
+  await again.ready()
+  try {
+    equal(again.length, header!.tree.length)
+    bytesEqual(await again.getUserData('big'), bigger)
+  } finally {
+    await again.close()
+  }
+})
