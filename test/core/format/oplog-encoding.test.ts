@@ -5,7 +5,7 @@ import {
   decodeOplogEntry, decodeOplogHeader, encodeOplogEntry, encodeOplogHeader,
   type OplogEntry, type OplogHeader
 } from '../../../src/core/format/oplog-encoding.js'
-import { bytesEqual, deepEqual, equal, fromHex, hex, ok, throwsWithCode } from '../../helpers/assert.js'
+import { bytesEqual, deepEqual, equal, fromHex, ok, throwsWithCode } from '../../helpers/assert.js'
 import { HypercoreError } from '../../../src/errors.js'
 import { entryFromJson, headerFromJson, VECTORS as V } from './helpers.js'
 
@@ -131,5 +131,4 @@ test('oplog codecs: every truncation and every single-byte corruption throws onl
 test('oplog codecs: bad values on encode are BAD_ARGUMENT', () => {
   const h = headerFromJson(slots[0]!.decoded)
   throwsWithCode(() => encodeOplogHeader({ ...h, key: new Uint8Array(5) }), 'BAD_ARGUMENT')
-  void hex
 })
