@@ -23,8 +23,9 @@ const noNodeBuiltins = {
   setup (build) {
     const filter = new RegExp('^(' + nodeBuiltins.map(m => m.replace(/[/]/g, '\\/')).join('|') + ')$')
     build.onResolve({ filter }, args => {
-      // libsodium's emscripten glue mentions require('crypto') in a Node-only branch it never takes in a browser.
-      if (/node_modules[\\/]libsodium/.test(args.importer)) return { path: args.path, external: true }
+      // libsodium's emscripten glue mentions require('crypto') in a Node-only branch; its
+      // package.json "browser" field maps that to false, so let esbuild's default resolution drop it.
+      if (/node_modules[\\/]libsodium/.test(args.importer)) return undefined
       return { errors: [{ text: `Node built-in "${args.path}" imported from ${args.importer}: browser code must not use Node built-ins` }] }
     })
   }
