@@ -3,6 +3,7 @@
  * Playwright's web server: bundles the test and bench pages, then serves them.
  *   /pages/<name>.html  → web-test/pages/<name>.page.ts
  *   /bench/<name>.html  → bench/pages/<name>.page.ts
+ *   /demo/, /dist/      → demo/ and the built browser bundle (run `npm run build` first)
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,5 +15,9 @@ const out = path.join(root, '.build')
 await bundlePages(path.join(root, 'web-test/pages'), path.join(out, 'pages'))
 await bundlePages(path.join(root, 'bench/pages'), path.join(out, 'bench'))
 const port = Number(process.env.PW_PORT ?? 4173)
-await createStaticServer({ roots: { '/pages': path.join(out, 'pages'), '/bench': path.join(out, 'bench') }, port })
+// The demo is served as `npm start` serves it (demo/ plus the built browser bundle at /dist).
+await createStaticServer({
+  roots: { '/pages': path.join(out, 'pages'), '/bench': path.join(out, 'bench'), '/demo': path.join(root, 'demo'), '/dist': path.join(root, 'dist/browser') },
+  port
+})
 console.log(`test pages on http://127.0.0.1:${port}/pages/`)
