@@ -52,7 +52,9 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
   }
   if (target && flat.rightSpan(target.index) >= to) throw HypercoreError.BAD_ARGUMENT(`node ${target.index} is outside the proven tree`)
   // The node holding the seeked byte (§3.2 "Seek proofs"); proven like a hash target.
-  const seekTarget: Target | null = req.seek ? { index: await seekNode(tree, to, req.seek.bytes, req.seek.padding), includeSelf: true } : null
+  // Like hypercore 10, the seek walks the whole local tree; a node past `to` gets no proof.
+  let seekTarget: Target | null = req.seek ? { index: await seekNode(tree, head, req.seek.bytes, req.seek.padding), includeSelf: true } : null
+  if (seekTarget && flat.rightSpan(seekTarget.index) >= to) seekTarget = null
 
   let targetNodes: TreeNode[] | null = null
   let seekNodes: TreeNode[] | null = null
@@ -66,11 +68,17 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
     // A seek that lands under one of the siblings on the way up is proven up to that
     // sibling, which it then replaces in the block/hash list (what hypercore 10 does).
     let replaced = -1
-    if (seekTarget) {
+    // With an upgrade, hypercore 10 proves a seek only in the upgraded range (below).
+    const seekHere = up ? null : seekTarget
+    if (seekHere && !flat.contains(top, seekHere.index)) {
+      // hypercore 10 refuses a seek outside the block's proven subtree ("Invalid seek").
+      throw HypercoreError.INVALID_OPERATION('seek lands outside the block proof')
+    }
+    if (seekHere) {
       for (let i = target.index; i !== top; i = flat.parent(i)) {
         const s = flat.sibling(i)
-        if (flat.contains(s, seekTarget.index)) {
-          seekNodes = await climb(get, seekTarget, s)
+        if (flat.contains(s, seekHere.index)) {
+          seekNodes = await climb(get, seekHere, s)
           replaced = s
           break
         }
@@ -146,15 +154,19 @@ async function upgradeNodes (get: (i: number) => Promise<TreeNode>, from: number
 }
 
 /**
- * The lowest stored node that holds user byte `bytes` in the tree of `to/2` blocks: the leaf
- * when we have the path down to it (§3.2 "Seek proofs").
+ * The node a seek proof is about, in the tree of `to/2` blocks: the lowest stored node that
+ * holds user byte `bytes`, where — as hypercore 10's proof side does (checked in
+ * test/tree/hypercore-diff) — a node whose size equals the bytes left is itself the answer
+ * (the byte is the first one after it). That differs from `MerkleTree.seek`, which answers
+ * with the block the byte is in.
  */
 async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: number): Promise<number> {
   if (!isUint(bytes) || !isUint(padding)) throw HypercoreError.BAD_ARGUMENT('bad seek request')
   for (const rootIndex of flat.fullRoots(to / 2)) {
     const root = await tree.getNode(rootIndex)
     const size = root.size - padding * flat.leafCount(rootIndex)
-    if (bytes >= size) {
+    if (bytes === size) return rootIndex
+    if (bytes > size) {
       bytes -= size
       continue
     }
@@ -164,6 +176,7 @@ async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: n
       const l = await tree.get(left)
       if (l === null) return i
       const leftSize = l.size - padding * flat.leafCount(left)
+      if (bytes === leftSize) return left
       if (bytes < leftSize) {
         i = left
       } else {
