@@ -1,7 +1,15 @@
 /**
  * @module hypercore-web
- * Public entry point: the layers that exist so far (errors, crypto, Merkle tree, storage).
+ * Public entry point: `Hypercore` (default and named export) and the layers under it
+ * (errors, crypto, Merkle tree, storage, the core's on-disk format).
  */
+import { Hypercore } from './core/hypercore.js'
+
+export default Hypercore
+export { Hypercore }
+export type { HypercoreOptions, GetOptions } from './core/hypercore.js'
+export type { Info, StorageInfo, ReplicatorHook, ValueEncoding, DownloadRange, ReadStreamOptions, CoreUpdate } from './core/index.js'
+export { Core, ReadStream, Download, SnapshotView } from './core/index.js'
 export { HypercoreError, ERROR_CODES } from './errors.js'
 export type { ErrorCode } from './errors.js'
 

@@ -1,0 +1,412 @@
+/**
+ * @module core/hypercore
+ * `Hypercore`: the public session object of the seed's API. Many sessions share one `Core`
+ * (the files and state of one storage); a session adds its own value encoding, wait
+ * defaults, events and, for snapshots, a frozen view. Closing is reference counted: the files
+ * close when the last session does. Everything except the network (the replication issue
+ * fills `core.replicator`, see waits.ts).
+ */
+import { EventEmitter } from 'events'
+import { defaultStorage } from '#platform/storage'
+import { HypercoreError } from '../errors.js'
+import { BlockEncryption } from '../crypto/block-encryption.js'
+import { discoveryKey as deriveDiscoveryKey } from '../crypto/hash.js'
+import { encodeId, normalizeKey } from '../crypto/id.js'
+import { cryptoReady } from '../crypto/sodium.js'
+import type { KeyPair } from '../crypto/types.js'
+import { toStorageFactory } from '../storage/factory.js'
+import type { StorageInput } from '../storage/types.js'
+import type { Core, CoreUpdate } from './core.js'
+import { Download, type DownloadRange } from './download.js'
+import { findingPeers } from './finding-peers.js'
+import { storageInfo, type Info } from './info.js'
+import { openCore } from './open.js'
+import { ReadStream, type ReadStreamOptions } from './read-stream.js'
+import { SnapshotView } from './snapshot.js'
+import { encodeAppend, resolveEncoding, type ValueCodec, type ValueEncoding } from './value-encoding.js'
+import { BlockWaits } from './waits.js'
+
+export interface HypercoreOptions {
+  createIfMissing?: boolean
+  overwrite?: boolean
+  /** Count missing blocks in `length` (default true); false makes `length` the contiguous length. */
+  sparse?: boolean
+  valueEncoding?: ValueEncoding
+  encodeBatch?: ((batch: unknown[]) => unknown[]) | null
+  keyPair?: { publicKey: Uint8Array, secretKey?: Uint8Array | null } | null
+  encryptionKey?: Uint8Array | null
+  /** The encryption key is already the block key (§4). */
+  isBlockKey?: boolean
+  onwait?: ((index: number, session: Hypercore) => void) | null
+  /** Default `get` timeout in ms (0 = none). */
+  timeout?: number
+  /** Default `get` wait (true). */
+  wait?: boolean
+  /** false: a read-only session even when the core has its secret key. */
+  writable?: boolean
+  /** A frozen view (see `snapshot()`). */
+  snapshot?: boolean
+  /** With `snapshot`: check out this earlier length of the current fork (seed 002). */
+  length?: number
+}
+
+interface SessionInit extends HypercoreOptions {
+  _parent?: Hypercore
+}
+
+export interface GetOptions {
+  wait?: boolean
+  onwait?: ((index: number, session: Hypercore) => void) | null
+  timeout?: number
+  valueEncoding?: ValueEncoding
+  decrypt?: boolean
+}
+
+export class Hypercore extends EventEmitter {
+  core: Core | null = null
+  key: Uint8Array | null = null
+  discoveryKey: Uint8Array | null = null
+  id: string | null = null
+  encryption: BlockEncryption | null = null
+  opened = false
+  closed = false
+  closing: Promise<void> | null = null
+  readonly opening: Promise<void>
+  readonly sparse: boolean
+  readonly isSnapshot: boolean
+
+  private readonly _opts: SessionInit
+  private _codec: ValueCodec
+  private readonly _encodeBatch: ((batch: unknown[]) => unknown[]) | null
+  private readonly _waits = new BlockWaits()
+  private _snapshot: SnapshotView | null = null
+  private _unlisten: (() => void) | null = null
+  private _writable: boolean
+
+  constructor (storage: StorageInput | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
+    super()
+    if (key !== null && key !== undefined && typeof key === 'object' && !(key instanceof Uint8Array)) {
+      opts = key
+      key = null
+    }
+    const o: SessionInit = { ...(opts ?? {}) }
+    if (o === null || typeof o !== 'object') throw HypercoreError.BAD_ARGUMENT('options must be an object')
+    const keyBytes = key == null ? null : checkKey(key)
+    if (o.keyPair != null) checkKeyPair(o.keyPair)
+    if (o.encryptionKey != null && !(o.encryptionKey instanceof Uint8Array && o.encryptionKey.byteLength === 32)) {
+      throw HypercoreError.BAD_ARGUMENT('encryptionKey must be a 32-byte Uint8Array')
+    }
+    if (o.timeout !== undefined && (!Number.isFinite(o.timeout) || o.timeout < 0)) throw HypercoreError.BAD_ARGUMENT('timeout must be a non-negative number')
+    this._opts = o
+    this._codec = resolveEncoding(o.valueEncoding)
+    this._encodeBatch = o.encodeBatch ?? null
+    this.sparse = o.sparse !== false
+    this.isSnapshot = o.snapshot === true
+    this._writable = false
+    const parent = o._parent
+    const factory = parent !== undefined ? null : toStorageFactory(requireStorage(storage), defaultStorage)
+    this.opening = this._open(factory, keyBytes, parent)
+    this.opening.catch(() => {})
+  }
+
+  // --- properties (seed) -----------------------------------------------------------------
+
+  get readable (): boolean { return this.opened && !this.closed && this.closing === null }
+  get writable (): boolean { return this._writable && !this.closed && this.closing === null }
+  get keyPair (): KeyPair | null { return this.core?.keyPair ?? null }
+  get encryptionKey (): Uint8Array | null { return this._opts.encryptionKey ?? null }
+  get padding (): number { return this.encryption === null ? 0 : this.encryption.padding }
+  get fork (): number { return this._snapshot?.fork ?? this.core?.fork ?? 0 }
+  get contiguousLength (): number { return Math.min(this.core?.contiguousLength ?? 0, this.length) }
+  get length (): number {
+    if (this._snapshot !== null) return this._snapshot.length
+    if (this.core === null) return 0
+    return this.sparse ? this.core.length : this.core.contiguousLength
+  }
+
+  /** User bytes: the stored bytes minus the encryption padding of each block. */
+  get byteLength (): number {
+    if (this.core === null) return 0
+    if (this._snapshot !== null) return this._snapshot.byteLength - this._snapshot.length * this.padding
+    if (!this.sparse) return 0 // the contiguous byte length needs a tree walk; use info()
+    return this.core.byteLength - this.core.length * this.padding
+  }
+
+  get sessions (): number { return this.core?.sessions.size ?? 0 }
+
+  // --- lifecycle -------------------------------------------------------------------------
+
+  ready (): Promise<void> {
+    return this.opening
+  }
+
+  private async _open (factory: ReturnType<typeof toStorageFactory> | null, key: Uint8Array | null, parent: Hypercore | undefined): Promise<void> {
+    await cryptoReady()
+    let core: Core
+    if (parent !== undefined) {
+      await parent.opening
+      if (parent.core === null || parent.core.closed) throw HypercoreError.SESSION_CLOSED()
+      core = parent.core
+      if (this._opts.encryptionKey === undefined && parent.encryption !== null) this.encryption = parent.encryption
+      if (this._opts.valueEncoding === undefined) this._codec = parent._codec
+    } else {
+      core = await openCore(factory!, {
+        key,
+        keyPair: this._opts.keyPair ?? null,
+        createIfMissing: this._opts.createIfMissing !== false,
+        overwrite: this._opts.overwrite === true
+      })
+    }
+    this.core = core
+    core.sessions.add(this)
+    if (this._opts.encryptionKey != null) {
+      this.encryption = new BlockEncryption(this._opts.encryptionKey, core.key, { compat: core.verifier.compat, isBlockKey: this._opts.isBlockKey === true })
+    }
+    if (this.isSnapshot) this._snapshot = await SnapshotView.at(core, this._opts.length)
+    this._writable = core.writable && this._opts.writable !== false && !this.isSnapshot
+    this.key = core.key
+    this.discoveryKey = deriveDiscoveryKey(core.key)
+    this.id = encodeId(core.key)
+    this._unlisten = core.onUpdate(u => this._onupdate(u))
+    this.opened = true
+    this.emit('ready')
+  }
+
+  /** Closes this session (idempotent); the storage closes with the last session. */
+  close (): Promise<void> {
+    if (this.closing === null) this.closing = this._close()
+    return this.closing
+  }
+
+  private async _close (): Promise<void> {
+    await this.opening.catch(() => {})
+    this._waits.abort(HypercoreError.SESSION_CLOSED())
+    this._unlisten?.()
+    const core = this.core
+    if (core !== null) {
+      core.sessions.delete(this)
+      if (core.sessions.size === 0) await core.close()
+    }
+    this.closed = true
+    this.emit('close')
+  }
+
+  /** Closes every session of the core and deletes its files. */
+  async purge (): Promise<void> {
+    await this._ready()
+    const core = this.core!
+    for (const s of [...core.sessions]) if (s !== this) await (s as Hypercore).close()
+    core.sessions.delete(this)
+    await core.purge()
+    await this.close()
+  }
+
+  session (opts: HypercoreOptions = {}): Hypercore {
+    return new Hypercore(null, null, {
+      valueEncoding: this._opts.valueEncoding,
+      encryptionKey: this._opts.encryptionKey,
+      isBlockKey: this._opts.isBlockKey,
+      timeout: this._opts.timeout,
+      wait: this._opts.wait,
+      onwait: this._opts.onwait,
+      sparse: this.sparse,
+      ...opts,
+      _parent: this
+    } as SessionInit)
+  }
+
+  /** A frozen view; `{ length }` checks out an earlier length of the current fork (seed 002). */
+  snapshot (opts: HypercoreOptions = {}): Hypercore {
+    return this.session({ ...opts, snapshot: true })
+  }
+
+  // --- reads -----------------------------------------------------------------------------
+
+  async get (index: number, opts: GetOptions = {}): Promise<unknown> {
+    await this._ready()
+    checkIndex(index, 'index')
+    const core = this.core!
+    if (this._snapshot !== null) this._snapshot.check(index)
+    if (!(await core.has(index))) {
+      const wait = opts.wait ?? this._opts.wait ?? true
+      if (!wait) return null
+      const onwait = opts.onwait ?? this._opts.onwait ?? null
+      if (onwait !== null) onwait(index, this)
+      const timeout = opts.timeout ?? this._opts.timeout ?? 0
+      const rep = core.replicator
+      await this._waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal))
+      if (this._snapshot !== null) this._snapshot.check(index)
+    }
+    let stored: Uint8Array
+    for (;;) {
+      const fork = core.fork
+      stored = await core.readBlock(index, this._snapshot?.tree)
+      if (core.fork === fork || this._snapshot !== null) break // a truncation raced the read: read again
+    }
+    if (this._snapshot !== null) this._snapshot.check(index)
+    const block = this.encryption !== null && opts.decrypt !== false ? this.encryption.decrypt(index, stored) : stored
+    const codec = opts.valueEncoding !== undefined ? resolveEncoding(opts.valueEncoding) : this._codec
+    return codec.decode(block)
+  }
+
+  /** True if every block in `[start, end)` is stored locally (end defaults to start + 1). */
+  async has (start: number, end = start + 1): Promise<boolean> {
+    await this._ready()
+    checkIndex(start, 'start')
+    checkIndex(end, 'end')
+    if (end > this.length) return false
+    return this.core!.hasRange(start, end)
+  }
+
+  /** Looks for a newer length. Snapshots move to the core's current state. */
+  async update (opts: { wait?: boolean } = {}): Promise<boolean> {
+    await this._ready()
+    const core = this.core!
+    if (this._snapshot !== null) {
+      const before = this._snapshot
+      this._snapshot = await SnapshotView.at(core)
+      return this._snapshot.length !== before.length || this._snapshot.fork !== before.fork
+    }
+    if (core.replicator === null) return false
+    return core.replicator.update({ wait: opts.wait === true })
+  }
+
+  /** `[blockIndex, offsetInBlock]` of user byte `bytes` (padding excluded). */
+  async seek (bytes: number, _opts: { wait?: boolean, timeout?: number } = {}): Promise<[number, number]> {
+    await this._ready()
+    checkIndex(bytes, 'byteOffset')
+    if (bytes > this.byteLength) throw HypercoreError.BAD_ARGUMENT(`byte offset ${bytes} is past the end (${this.byteLength})`)
+    return (this._snapshot?.tree ?? this.core!.tree).seek(bytes, this.padding)
+  }
+
+  async treeHash (length?: number): Promise<Uint8Array> {
+    await this._ready()
+    if (length !== undefined) {
+      checkIndex(length, 'length')
+      if (length > this.length) throw HypercoreError.BAD_ARGUMENT(`length ${length} is past the end (${this.length})`)
+    }
+    if (this._snapshot !== null) return this._snapshot.treeHash(length)
+    return this.core!.tree.treeHash(length)
+  }
+
+  createReadStream (opts: ReadStreamOptions = {}): ReadStream {
+    return new ReadStream(this, opts)
+  }
+
+  async info (opts: { storage?: boolean } = {}): Promise<Info> {
+    await this._ready()
+    const core = this.core!
+    return {
+      key: core.key,
+      discoveryKey: this.discoveryKey!,
+      length: this.length,
+      contiguousLength: this.contiguousLength,
+      byteLength: this.byteLength,
+      fork: this.fork,
+      padding: this.padding,
+      storage: opts.storage === true ? await storageInfo(core.files) : null
+    }
+  }
+
+  download (range: DownloadRange = {}): Download {
+    return new Download(range, async (which) => {
+      await this._ready()
+      const indexes = Array.isArray(which) ? which : Array.from({ length: Math.max(0, which.end - which.start) }, (_, i) => which.start + i)
+      for (const i of indexes) {
+        if (!(await this.core!.has(i))) await this._waits.wait(i, j => this.core!.has(j), 0, null)
+      }
+    })
+  }
+
+  findingPeers (): () => void {
+    if (this.core === null) {
+      let done: (() => void) | null = null
+      let cancelled = false
+      this.opening.then(() => { if (!cancelled) done = findingPeers(this.core!) }, () => {})
+      return () => { cancelled = true; done?.() }
+    }
+    return findingPeers(this.core)
+  }
+
+  replicate (): never {
+    throw HypercoreError.INVALID_OPERATION('replication is not available in this build yet')
+  }
+
+  // --- writes ----------------------------------------------------------------------------
+
+  async append (blocks: unknown): Promise<{ length: number, byteLength: number }> {
+    await this._ready()
+    if (!this._writable) throw HypercoreError.SESSION_NOT_WRITABLE()
+    const values = Array.isArray(blocks) ? blocks : [blocks]
+    const buffers = encodeAppend(values, this._codec, this._encodeBatch)
+    const enc = this.encryption
+    const preappend = enc === null ? null : (bs: Uint8Array[], start: number, fork: number) => bs.map((b, i) => enc.encrypt(start + i, b, fork))
+    // hypercore@10 returns the stored byte length here (padding included, unlike the
+    // `byteLength` property); we keep that so code moving between the two sees the same numbers.
+    return this.core!.append(buffers, { preappend, check: () => this._checkOpen() })
+  }
+
+  async truncate (newLength = 0, fork?: number): Promise<void> {
+    await this._ready()
+    if (!this._writable) throw HypercoreError.SESSION_NOT_WRITABLE()
+    const core = this.core!
+    if (!Number.isSafeInteger(newLength) || newLength < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(newLength)}`)
+    if (fork !== undefined) checkIndex(fork, 'fork')
+    await core.truncate(newLength, fork ?? core.fork + 1, { check: () => this._checkOpen() })
+  }
+
+  /** Drops blocks `[start, end)` from local storage (end defaults to start + 1). */
+  async clear (start: number, end = start + 1): Promise<void> {
+    await this._ready()
+    checkIndex(start, 'start')
+    checkIndex(end, 'end')
+    if (start >= end) return
+    await this.core!.clear(start, end, { check: () => this._checkOpen() })
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private async _ready (): Promise<void> {
+    if (!this.opened) await this.opening
+    this._checkOpen()
+  }
+
+  private _checkOpen (): void {
+    if (this.closed || this.closing !== null) throw HypercoreError.SESSION_CLOSED()
+  }
+
+  private _onupdate (u: CoreUpdate): void {
+    if (u.type === 'append') this._waits.wake(u.start, u.end)
+    if (this._snapshot !== null) {
+      if (u.type === 'truncate') this._snapshot.truncated(u.ancestors)
+      return
+    }
+    if (u.type === 'append') this.emit('append')
+    else if (u.type === 'truncate') this.emit('truncate', u.ancestors, u.fork)
+  }
+}
+
+function requireStorage (storage: StorageInput | null): StorageInput {
+  if (storage === null || storage === undefined) throw HypercoreError.BAD_ARGUMENT('storage is required')
+  return storage
+}
+
+function checkKey (key: unknown): Uint8Array {
+  if (typeof key === 'string') return normalizeKey(key)
+  if (!(key instanceof Uint8Array) || key.byteLength !== 32) throw HypercoreError.BAD_ARGUMENT('key must be a 32-byte Uint8Array, a z-base-32 id or 64 hex characters')
+  return key
+}
+
+function checkKeyPair (kp: unknown): void {
+  const k = kp as { publicKey?: unknown, secretKey?: unknown }
+  if (typeof kp !== 'object' || !(k.publicKey instanceof Uint8Array) || k.publicKey.byteLength !== 32) {
+    throw HypercoreError.BAD_ARGUMENT('keyPair.publicKey must be a 32-byte Uint8Array')
+  }
+  if (k.secretKey != null && !(k.secretKey instanceof Uint8Array && k.secretKey.byteLength === 64)) {
+    throw HypercoreError.BAD_ARGUMENT('keyPair.secretKey must be a 64-byte Uint8Array')
+  }
+}
+
+function checkIndex (n: unknown, name: string): asserts n is number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw HypercoreError.BAD_ARGUMENT(`${name} must be a non-negative integer, got ${String(n)}`)
+}

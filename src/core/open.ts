@@ -1,0 +1,109 @@
+/**
+ * @module core/open
+ * Opens (or creates) the shared core state on a storage (§6). Opening reads the oplog (two
+ * header slots plus at most ~64 KiB of entries), stats the other files and reads the roots of
+ * the tree: never the blocks, the whole tree or the whole bitfield, so open time does not
+ * grow with the length of the core. Creating writes the header at once, as hypercore@10 does.
+ */
+import { HypercoreError } from '../errors.js'
+import { equalBytes } from '../crypto/bytes.js'
+import { defaultManifest } from '../crypto/manifest.js'
+import { keyPair as randomKeyPair } from '../crypto/sign.js'
+import type { KeyPair } from '../crypto/types.js'
+import { Verifier } from '../crypto/verifier.js'
+import { promisify } from '../storage/promises.js'
+import type { StorageFactory } from '../storage/types.js'
+import { MerkleTree } from '../tree/merkle-tree.js'
+import { BitfieldFile } from './format/bitfield-file.js'
+import { DataFile } from './format/data-file.js'
+import { Oplog } from './format/oplog.js'
+import type { OplogHeader } from './format/oplog-types.js'
+import { TreeFile } from './format/tree-file.js'
+import { Core, replayEntries, type CoreFiles } from './core.js'
+
+export interface OpenOptions {
+  /** The core key; null = whatever the storage holds (or a new key pair). */
+  key: Uint8Array | null
+  /** A key pair to create the core with (or to sign with, when it matches the stored key). */
+  keyPair: { publicKey: Uint8Array, secretKey?: Uint8Array | null } | null
+  createIfMissing: boolean
+  overwrite: boolean
+}
+
+export const FILE_NAMES = ['oplog', 'tree', 'bitfield', 'data', 'header'] as const
+
+export async function openCore (factory: StorageFactory, opts: OpenOptions): Promise<Core> {
+  const files: CoreFiles = {
+    oplog: factory('oplog'),
+    tree: factory('tree'),
+    bitfield: factory('bitfield'),
+    data: factory('data'),
+    header: factory('header')
+  }
+  try {
+    return await _open(files, opts)
+  } catch (err) {
+    for (const f of Object.values(files)) await promisify(f).close().catch(() => {})
+    throw err
+  }
+}
+
+async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
+  if (opts.overwrite) {
+    for (const f of Object.values(files)) {
+      if (f.truncatable) await promisify(f).truncate(0)
+    }
+  }
+  const oplog = new Oplog(files.oplog, { headerFile: files.header })
+  const opened = await oplog.open()
+  let header = opened.header
+  const entries = opened.entries
+
+  if (header === null) {
+    if (!opts.createIfMissing) throw HypercoreError.STORAGE_EMPTY('No Hypercore is stored here')
+    header = createHeader(opts)
+    await oplog.flush(header)
+  } else {
+    if (opts.key !== null && !equalBytes(header.key, opts.key)) throw HypercoreError.STORAGE_CONFLICT('Another Hypercore is stored here')
+    const signers = header.manifest !== null ? header.manifest.signers.map(s => s.publicKey) : [header.key]
+    if (opts.keyPair !== null && !signers.some(pk => equalBytes(pk, opts.keyPair!.publicKey))) {
+      throw HypercoreError.STORAGE_CONFLICT('The key pair does not sign the core stored here')
+    }
+  }
+
+  const treeFile = await TreeFile.open(files.tree)
+  const bitfield = await BitfieldFile.open(files.bitfield)
+  const data = new DataFile(files.data)
+  await replayEntries(entries, header, treeFile, bitfield)
+  const tree = await MerkleTree.open(treeFile, { length: header.tree.length, fork: header.tree.fork, signature: header.tree.signature })
+  const verifier = new Verifier({ key: header.key, manifest: header.manifest })
+
+  let keyPair: KeyPair | null = null
+  if (opts.keyPair?.secretKey != null) keyPair = { publicKey: opts.keyPair.publicKey, secretKey: opts.keyPair.secretKey }
+  else if (header.keyPair?.secretKey != null) keyPair = { publicKey: header.keyPair.publicKey, secretKey: header.keyPair.secretKey }
+
+  return new Core({ files, oplog, treeFile, bitfield, data, header, tree, verifier, keyPair })
+}
+
+/**
+ * A new header, as hypercore@10 writes it (checked byte for byte): a writer (compat mode,
+ * §2.3) stores its key pair and the default manifest of its public key; a reader given only a
+ * key stores neither.
+ */
+function createHeader (opts: OpenOptions): OplogHeader {
+  let kp = opts.keyPair
+  if (kp === null && opts.key === null) kp = randomKeyPair()
+  if (kp !== null && opts.key !== null && !equalBytes(opts.key, kp.publicKey)) {
+    throw HypercoreError.BAD_ARGUMENT('Key must match publicKey when in compat mode')
+  }
+  const key = opts.key ?? kp!.publicKey
+  return {
+    external: null,
+    key,
+    manifest: kp === null ? null : defaultManifest(kp.publicKey),
+    keyPair: kp === null ? null : { publicKey: kp.publicKey, secretKey: kp.secretKey ?? null },
+    userData: [],
+    tree: { fork: 0, length: 0, rootHash: null, signature: null },
+    hints: { reorgs: [], contiguousLength: 0 }
+  }
+}

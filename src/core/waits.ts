@@ -1,0 +1,67 @@
+/**
+ * @module core/waits
+ * Waiting for blocks that are not stored yet (`get` with `wait`, `onwait`, `timeout`; seed).
+ * Locally a block can only arrive by an append; the replication layer (next issue) plugs in
+ * through `ReplicatorHook`, set on the core's `replicator` slot, and is asked to fetch.
+ */
+import { HypercoreError } from '../errors.js'
+
+/** What the network layer provides to the core. All of it is optional to the core. */
+export interface ReplicatorHook {
+  /** Starts fetching block `index`; resolves when it is stored (or rejects). */
+  request (index: number, signal: AbortSignal): Promise<void>
+  /** Looks for a longer signed length; true if the core grew. */
+  update (opts: { wait: boolean }): Promise<boolean>
+}
+
+interface Waiter {
+  index: number
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+/** The blocks one session is waiting for; woken by appends, rejected on close or timeout. */
+export class BlockWaits {
+  private readonly _waiters = new Set<Waiter>()
+
+  get size (): number {
+    return this._waiters.size
+  }
+
+  /**
+   * Resolves once `has(index)` is true, checked now and after every wake-up; rejects with
+   * REQUEST_TIMEOUT after `timeout` ms (0 = never) or with `abort()`'s error.
+   */
+  wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, request: ((signal: AbortSignal) => Promise<void>) | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const controller = new AbortController()
+      let timer: ReturnType<typeof setTimeout> | null = null
+      const finish = (err: Error | null): void => {
+        if (!this._waiters.delete(w)) return
+        if (timer !== null) clearTimeout(timer)
+        controller.abort()
+        if (err === null) resolve()
+        else reject(err)
+      }
+      const w: Waiter = {
+        index,
+        resolve: () => { has(index).then(ok => { if (ok) finish(null) }, err => finish(err as Error)) },
+        reject: (err) => finish(err)
+      }
+      this._waiters.add(w)
+      if (timeout > 0) timer = setTimeout(() => finish(HypercoreError.REQUEST_TIMEOUT()), timeout)
+      if (request !== null) request(controller.signal).then(() => w.resolve(), err => { if (!controller.signal.aborted) finish(err as Error) })
+      w.resolve() // it may have arrived between the caller's check and now
+    })
+  }
+
+  /** Re-checks the waiters whose block may now be present. */
+  wake (start: number, end: number): void {
+    for (const w of [...this._waiters]) if (w.index >= start && w.index < end) w.resolve()
+  }
+
+  /** Rejects every waiter (session closing: SESSION_CLOSED). */
+  abort (err: Error): void {
+    for (const w of [...this._waiters]) w.reject(err)
+  }
+}
