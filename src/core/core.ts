@@ -213,7 +213,8 @@ export class Core {
       }
       await this.oplog.append([entry])
 
-      this.treeFile.truncate(newLength)
+      // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
+      if (newLength < oldLength) this.treeFile.truncate(newLength)
       await this.bitfield.setRange(batch.ancestors, oldLength - batch.ancestors, false)
       addReorgHint(this.header.hints.reorgs, this.tree.length, this.tree.fork, batch.fork, batch.ancestors)
       this._commit(batch, hash)
@@ -232,6 +233,9 @@ export class Core {
     return this.mutex.run(async () => {
       this._checkOpen()
       opts.check?.()
+      // hypercore@10 ignores a clear that starts at or past the end (no entry), but keeps an
+      // end past it (the bits are dropped up to `end`).
+      if (start >= this.tree.length || end <= start) return
       const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
       await this.oplog.append([entry])
       await this.bitfield.setRange(start, end - start, false)
@@ -241,11 +245,12 @@ export class Core {
       while (from > 0 && !(await this.bitfield.get(from - 1))) from--
       let to = await this.bitfield.firstSet(end)
       if (to === -1 || to > this.tree.length) to = this.tree.length
-      if (from < to && from < this.tree.length) {
-        const offset = await this.tree.byteOffset(from)
-        const endOffset = await this.tree.byteOffset(to)
-        await this.data.clear(offset, endOffset - offset)
-      }
+      // hypercore@10 stops here when no stored bytes are affected, without counting the
+      // mutation towards the flush schedule (the entry replays the bits on open anyway).
+      if (from >= to || from >= this.tree.length) return
+      const offset = await this.tree.byteOffset(from)
+      const endOffset = await this.tree.byteOffset(to)
+      await this.data.clear(offset, endOffset - offset)
       this._emit({ type: 'clear', ancestors: this.tree.length, length: this.tree.length, fork: this.tree.fork, start, end })
       if (this._shouldFlush()) await this._flush()
     })

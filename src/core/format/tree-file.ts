@@ -132,30 +132,33 @@ export class TreeFile implements NodeReader {
   }
 
   /**
-   * Truncates to `length` blocks (§6.2): everything from flat index `2·length − 1` on goes
-   * (the whole file when length is 0), and surviving nodes whose span crosses the new end are
-   * blanked. Buffered until `flush()`, visible to `get` at once.
+   * Truncates to `length` blocks (§6.2), exactly as hypercore@10 does it, so the file bytes
+   * match (test/core/differential.test.ts):
+   * - the file is cut at flat index `2·length − 1` (all of it when length is 0);
+   * - walking up from the last kept leaf until the left edge of the tree, every node that
+   *   contains the first cut leaf `2·length` and has an index below it is blanked (the
+   *   surviving nodes crossing the end, plus node `2·length − 1` itself when the walk
+   *   reaches it: that one is written as a blank record just past the cut);
+   * - buffered nodes at `2·length` and above are dropped; one at `2·length − 1` that the
+   *   walk did not blank is kept and written (hypercore@10 keeps it as well).
+   * Buffered until `flush()`, visible to `get` at once.
    */
   truncate (length: number): void {
     if (!Number.isSafeInteger(length) || length < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(length)}`)
     const cut = length === 0 ? 0 : 2 * length - 1
-    for (const i of [...this._pending.keys()]) if (i >= cut) this._pending.delete(i)
+    const head = 2 * length
+    for (const i of [...this._pending.keys()]) if (i >= head) this._pending.delete(i)
     for (const i of [...this._cache.keys()]) if (i >= cut) this._cache.delete(i)
     this._cutIndex = this._cutIndex === null ? cut : Math.min(this._cutIndex, cut)
     if (length === 0) return
-    // A node below the cut whose span reaches past the last leaf contains that leaf, so it is
-    // one of the leaf's ancestors. Walk up until a node spans everything below the cut.
-    const lastLeaf = 2 * (length - 1)
-    let i = lastLeaf
+    let i = head - 2
     while (true) {
-      const p = parent(i)
-      if (p < cut && rightSpan(p) > lastLeaf) {
-        this._pending.set(p, null)
-        this._cache.delete(p)
+      if (i < head && leftSpan(i) <= head && head <= rightSpan(i)) {
+        this._pending.set(i, null)
+        this._cache.delete(i)
       }
-      // once p spans [0, ≥ lastLeaf], every higher ancestor has index ≥ cut and is gone anyway
-      if (leftSpan(p) === 0) break
-      i = p
+      if (leftSpan(i) === 0) break
+      i = parent(i)
     }
   }
 

@@ -42,7 +42,7 @@ test('tree file: record codec, u64 sizes above 2^32, zero-size nodes with a hash
   throwsWithCode(() => decodeNode(0, bad), 'DECODING_ERROR')
 })
 
-test('tree file: truncate cuts at 40·(2t−1) (0 for t = 0) and blanks nodes crossing the end', async () => {
+test('tree file: truncate cuts at 40·(2t−1) (0 for t = 0) and blanks nodes crossing the end, as hypercore@10 does', async () => {
   // a full tree of 8 blocks: nodes 0..14
   const all = Array.from({ length: 15 }, (_, i) => node(i))
   for (const t of [0, 1, 2, 3, 4, 5, 6, 7]) {
@@ -63,7 +63,10 @@ test('tree file: truncate cuts at 40·(2t−1) (0 for t = 0) and blanks nodes cr
     }
     await tf.flush()
     const bytes = await readAll(file)
-    equal(bytes.byteLength, cut * NODE_BYTES, `t=${t} file length`)
+    // hypercore@10 also writes a blank record for node `cut` when its walk up from the last
+    // leaf reaches it (t not a power of two), so the file ends one record later.
+    const blankAtCut = t > 0 && (t & (t - 1)) !== 0
+    equal(bytes.byteLength, (cut + (blankAtCut ? 1 : 0)) * NODE_BYTES, `t=${t} file length`)
     const r = await TreeFile.open(ram(bytes))
     for (let i = 0; i < 15; i++) {
       const want = i >= cut || crossing(i) ? null : all[i]
