@@ -1,42 +1,14 @@
+// The vector checks of this module run in Node and Chromium: test/vectors/crypto-vectors.ts.
 import { before, test } from 'node:test'
-import { bytesEqual, deepEqual, equal, fromHex, throwsWithCode } from '../helpers/assert.js'
+import { deepEqual, equal, fromHex, throwsWithCode } from '../helpers/assert.js'
 import { cryptoReady } from '../../src/crypto/sodium.js'
-import { DEFAULT_NAMESPACE, MANIFEST } from '../../src/crypto/caps.js'
-import { blake2b256 } from '../../src/crypto/hash.js'
+import { DEFAULT_NAMESPACE } from '../../src/crypto/caps.js'
 import {
-  createManifest, decodeManifest, defaultManifest, encodeManifest, isCompat, manifestHash, type Manifest
+  createManifest, decodeManifest, defaultManifest, encodeManifest, isCompat, type Manifest
 } from '../../src/crypto/manifest.js'
 import { publicKey, vectors } from './fixtures.js'
 
 before(() => cryptoReady())
-
-test('default v1 manifest encodes to the vector and hashes to the manifest-v1 key', () => {
-  const m = defaultManifest(publicKey)
-  const enc = encodeManifest(m)
-  bytesEqual(enc, vectors.manifestV1.manifestEncoded)
-  equal(enc.byteLength, 70)
-  const input = new Uint8Array(32 + enc.byteLength); input.set(MANIFEST); input.set(enc, 32)
-  bytesEqual(input, vectors.manifestV1.manifestHashInput)
-  bytesEqual(manifestHash(m), vectors.manifestV1.key)
-  bytesEqual(blake2b256(input), vectors.manifestV1.key)
-  deepEqual(decodeManifest(enc), m)
-})
-
-test('v0 single-signer manifest encodes to the vector and hashes to the manifest-v0 key', () => {
-  const m = createManifest({ version: 0, signers: [{ publicKey }] })
-  bytesEqual(encodeManifest(m), vectors.manifestV0.manifestEncoded)
-  bytesEqual(manifestHash(m), vectors.manifestV0.key)
-  deepEqual(decodeManifest(fromHex(vectors.manifestV0.manifestEncoded)), m)
-})
-
-test('the manifest hypercore@10 stores for a compat core is the default manifest', () => {
-  const stored = vectors.compat.storage.oplog.headerSlots[0].decoded.manifest
-  const m = defaultManifest(publicKey)
-  bytesEqual(m.signers[0]!.namespace, stored.signers[0].namespace)
-  bytesEqual(m.signers[0]!.publicKey, stored.signers[0].publicKey)
-  equal(m.quorum, stored.quorum)
-  equal(m.allowPatch, stored.allowPatch)
-})
 
 test('round trips: v1 multi-signer with prologue and allowPatch; v0 type 0 and type 2', () => {
   const k = (b: number): Uint8Array => new Uint8Array(32).fill(b)

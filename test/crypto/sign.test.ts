@@ -1,20 +1,11 @@
+// The vector checks of this module run in Node and Chromium: test/vectors/crypto-vectors.ts.
 import { before, test } from 'node:test'
-import { bytesEqual, equal, throwsWithCode } from '../helpers/assert.js'
+import { equal, throwsWithCode } from '../helpers/assert.js'
 import { cryptoReady } from '../../src/crypto/sodium.js'
 import { keyPair, randomBytes, sign, validateKeyPair, verify } from '../../src/crypto/sign.js'
-import { compatSignable } from '../../src/crypto/signable.js'
-import { fromHex } from '../helpers/assert.js'
-import { publicKey, secretKey, seed, vectors } from './fixtures.js'
+import { publicKey, secretKey } from './fixtures.js'
 
 before(() => cryptoReady())
-
-test('keyPair from seed 32×0x01 matches the vector; secretKey = seed ‖ publicKey', () => {
-  const kp = keyPair(seed)
-  bytesEqual(kp.publicKey, publicKey)
-  bytesEqual(kp.secretKey, secretKey)
-  bytesEqual(kp.secretKey.subarray(0, 32), seed)
-  bytesEqual(kp.secretKey.subarray(32), publicKey)
-})
 
 test('random key pairs differ and validate', () => {
   const a = keyPair()
@@ -24,18 +15,6 @@ test('random key pairs differ and validate', () => {
   equal(Buffer.compare(a.publicKey, b.publicKey) !== 0, true)
   equal(validateKeyPair(a), true)
   equal(randomBytes(16).byteLength, 16)
-})
-
-test('Ed25519 signatures are the deterministic vectors (compat perLength, truncate)', () => {
-  for (const p of vectors.compat.perLength) {
-    const sig = sign(fromHex(p.signable), secretKey)
-    bytesEqual(sig, p.signature, `length ${p.length}`)
-    equal(verify(fromHex(p.signable), sig, publicKey), true)
-  }
-  for (const t of [vectors.truncate.afterTruncateTo2, vectors.truncate.afterAppendD]) {
-    const signable = compatSignable(fromHex(t.treeHash), t.length, t.fork)
-    bytesEqual(sign(signable, secretKey), t.signature)
-  }
 })
 
 test('verify returns false for tampered data, wrong key, and wrong lengths', () => {

@@ -1,8 +1,9 @@
+// The vector checks of this module run in Node and Chromium: test/vectors/crypto-vectors.ts.
 import { before, test } from 'node:test'
 import { bytesEqual, equal, fromHex, throwsWithCode } from '../helpers/assert.js'
 import { cryptoReady } from '../../src/crypto/sodium.js'
 import { createManifest, defaultManifest, manifestHash } from '../../src/crypto/manifest.js'
-import { decodeMultisig, encodeMultisig } from '../../src/crypto/multisig.js'
+import { encodeMultisig } from '../../src/crypto/multisig.js'
 import { compatSignable } from '../../src/crypto/signable.js'
 import { keyPair } from '../../src/crypto/sign.js'
 import { Verifier } from '../../src/crypto/verifier.js'
@@ -10,67 +11,6 @@ import { publicKey, secretKey, vectors } from './fixtures.js'
 
 before(() => cryptoReady())
 const kp = { publicKey, secretKey }
-
-test('compat: signables and raw signatures for lengths 1..3, verify true', () => {
-  const v = new Verifier({ key: publicKey })
-  equal(v.compat, true)
-  for (const p of vectors.compat.perLength) {
-    const th = fromHex(p.treeHash)
-    bytesEqual(v.signable(th, p.length, 0), p.signable)
-    equal(v.signable(th, p.length, 0).byteLength, 80)
-    bytesEqual(v.sign(th, p.length, 0, kp), p.signature)
-    equal(v.verify(th, p.length, 0, fromHex(p.signature)), true)
-    equal(v.verify(th, p.length, 1, fromHex(p.signature)), false, 'other fork')
-    equal(v.verify(th, p.length + 1, 0, fromHex(p.signature)), false, 'other length')
-  }
-  const withManifest = new Verifier({ key: publicKey, manifest: defaultManifest(publicKey) })
-  equal(withManifest.compat, true, 'compat inferred from manifest')
-})
-
-test('compat: truncate vectors (fork 1)', () => {
-  const v = new Verifier({ key: publicKey, compat: true })
-  for (const t of [vectors.truncate.afterTruncateTo2, vectors.truncate.afterAppendD]) {
-    bytesEqual(v.sign(fromHex(t.treeHash), t.length, t.fork, kp), t.signature)
-    equal(v.verify(fromHex(t.treeHash), t.length, t.fork, fromHex(t.signature)), true)
-    equal(v.verify(fromHex(t.treeHash), t.length, 0, fromHex(t.signature)), false)
-  }
-})
-
-test('encryption vector: compat signature over the encrypted tree (length 3)', () => {
-  const v = new Verifier({ key: publicKey })
-  bytesEqual(v.sign(fromHex(vectors.encryption.treeHashLength3), 3, 0, kp), vectors.encryption.signatureLength3)
-})
-
-test('manifest v1: 112-byte signables, 68-byte envelopes, verify', () => {
-  const m = defaultManifest(publicKey)
-  const key = fromHex(vectors.manifestV1.key)
-  const v = new Verifier({ key, manifest: m })
-  equal(v.compat, false)
-  for (const p of vectors.manifestV1.perLength) {
-    const th = fromHex(p.treeHash)
-    bytesEqual(v.signable(th, p.length, 0), p.signable)
-    equal(v.signable(th, p.length, 0).byteLength, 112)
-    const sig = v.sign(th, p.length, 0, kp)
-    bytesEqual(sig, p.signature)
-    equal(sig.byteLength, 68)
-    bytesEqual(decodeMultisig(sig).proofs[0]!.signature, p.rawEd25519Signature)
-    equal(v.verify(th, p.length, 0, sig), true)
-    equal(v.verify(th, p.length, 0, fromHex(p.rawEd25519Signature)), false, 'raw signature is not an envelope')
-    equal(v.verify(th, p.length + 1, 0, sig), false)
-  }
-})
-
-test('manifest v0: 112-byte signables with the signer namespace, raw signatures', () => {
-  const m = createManifest({ version: 0, signers: [{ publicKey }] })
-  const v = new Verifier({ key: fromHex(vectors.manifestV0.key), manifest: m })
-  equal(v.compat, false)
-  for (const p of vectors.manifestV0.perLength) {
-    const th = fromHex(p.treeHash)
-    bytesEqual(v.signable(th, p.length, 0), p.signable)
-    bytesEqual(v.sign(th, p.length, 0, kp), p.signature)
-    equal(v.verify(th, p.length, 0, fromHex(p.signature)), true)
-  }
-})
 
 test('v1 quorum: distinct in-range signers; duplicates and too few fail', () => {
   const a = keyPair(new Uint8Array(32).fill(0xa))
