@@ -75,8 +75,9 @@ export class IdbConnection {
     return this._store(mode, (store) => {
       const tx = store.transaction
       this._db = tx.db
-      const done = transactionDone(tx)
+      // The hook sees the transaction first, so its listeners run before ours resolve anything.
       if (this.onTransaction !== null) this.onTransaction(tx, mode)
+      const done = transactionDone(tx)
       let result: T | Promise<T>
       try {
         result = fn(store)

@@ -55,6 +55,7 @@ export class IdbStorage implements FileProvider {
   private _inflight: Batch | null = null
   private _scheduled = false
   private _applying = 0
+  private _queued = 0
   private _deferred = false
   private _queue: Promise<unknown> = Promise.resolve()
 
@@ -85,7 +86,7 @@ export class IdbStorage implements FileProvider {
     const waits: Array<Promise<void>> = []
     if (this._inflight !== null) waits.push(this._inflight.done)
     if (this._pending !== null) waits.push(this._pending.done)
-    this._kick()
+    this._kick(true)
     await Promise.all(waits)
   }
 
@@ -217,7 +218,15 @@ export class IdbStorage implements FileProvider {
 
   private _enqueue<T> (step: () => T | Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed'))
-    const p = this._queue.then(step)
+    this._queued++
+    const p = this._queue.then(step).finally(() => {
+      // A commit that came due while operations were still queued waits for them: writes
+      // issued in one tick stay in one transaction even when one of them had to read pages.
+      if (--this._queued === 0 && this._deferred) {
+        this._deferred = false
+        this._kick()
+      }
+    })
     this._queue = p.catch(() => {})
     return p
   }
@@ -233,10 +242,7 @@ export class IdbStorage implements FileProvider {
         await change(batch.file(name, size), size)
         return batch
       } finally {
-        if (--this._applying === 0 && this._deferred) {
-          this._deferred = false
-          this._kick()
-        }
+        this._applying--
       }
     })
     await batch.done
@@ -342,8 +348,8 @@ export class IdbStorage implements FileProvider {
   }
 
   /** Starts committing the pending batch unless a transaction is already in flight. */
-  private _kick (): void {
-    if (this._applying > 0) { this._deferred = true; return }
+  private _kick (force = false): void {
+    if (this._applying > 0 || (!force && this._queued > 0)) { this._deferred = true; return }
     if (this._inflight !== null || this._pending === null) return
     const batch = this._pending
     this._pending = null

@@ -1,0 +1,10 @@
+/**
+ * @module test/storage/indexeddb.test
+ * The IndexedDB adapter's own cases and fault cases in Node, on fake-indexeddb (the same
+ * cases run in Chromium through web-test/storage.spec.ts).
+ */
+import 'fake-indexeddb/auto'
+import { test } from 'node:test'
+import { idbCases, idbFaultCases } from './idb-cases.js'
+
+for (const c of [...idbCases, ...idbFaultCases]) test(c.name, () => c.run({ prefix: 'node-idb' }))
