@@ -12,7 +12,7 @@
 import * as esbuild from 'esbuild'
 import fs from 'node:fs'
 import zlib from 'node:zlib'
-import { builtinModules } from 'node:module'
+import { builtinModules, createRequire } from 'node:module'
 
 const entry = 'src/index.ts'
 const nodeBuiltins = [...builtinModules, ...builtinModules.map(m => 'node:' + m)]
@@ -26,8 +26,21 @@ const noNodeBuiltins = {
       // libsodium's emscripten glue mentions require('crypto') in a Node-only branch; its
       // package.json "browser" field maps that to false, so let esbuild's default resolution drop it.
       if (/node_modules[\\/]libsodium/.test(args.importer)) return undefined
+      // A browser implementation installed under the built-in's name (the `events` package
+      // that streamx and simple-peer need) is what esbuild bundles: allow it.
+      if (hasBrowserPackage(args.path)) return undefined
       return { errors: [{ text: `Node built-in "${args.path}" imported from ${args.importer}: browser code must not use Node built-ins` }] }
     })
+  }
+}
+
+const require = createRequire(import.meta.url)
+function hasBrowserPackage (name) {
+  try {
+    require.resolve(`${name}/package.json`)
+    return true
+  } catch {
+    return false
   }
 }
 
