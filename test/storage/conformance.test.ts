@@ -38,7 +38,7 @@ const npmRam: ConformanceTarget = {
 
 const npmRaf: ConformanceTarget = {
   name: 'npm random-access-file',
-  quirks: { delAtEndKeepsSize: true, freshStatFails: true, zeroReadPastEndOk: true, openAfterCloseOk: true },
+  quirks: { delAtEndKeepsSize: true, freshStatFails: true, zeroReadPastEndOk: true, openAfterCloseOk: true, unorderedOps: true },
   setup: () => {
     const dir = tmpdir()
     return { file: name => new RAF(name, { directory: dir }), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) }

@@ -29,6 +29,11 @@ export interface Quirks {
   zeroReadPastEndOk: boolean
   /** npm's: `open()` after `close()` reports success (the storage stays closed). */
   openAfterCloseOk: boolean
+  /**
+   * random-access-file: operations issued together run concurrently on the file descriptor,
+   * so a read issued after a write may or may not see it (seen once in about 20 CI runs).
+   */
+  unorderedOps: boolean
 }
 
 export interface StorageHarness {
@@ -54,7 +59,8 @@ const NO_QUIRKS: Quirks = {
   emptyWriteExtends: false,
   freshStatFails: false,
   zeroReadPastEndOk: false,
-  openAfterCloseOk: false
+  openAfterCloseOk: false,
+  unorderedOps: false
 }
 
 function c (name: string, body: Body): Case {
@@ -227,8 +233,16 @@ export const conformanceCases: Case[] = [
     await s.close()
   }),
 
-  c('operations issued before open run in order: reads see earlier writes', async (h) => {
+  c('operations issued before open run in order: reads see earlier writes', async (h, q) => {
     const s = open(h)
+    if (q.unorderedOps) {
+      // Only the end state is defined for such a target.
+      await Promise.all([s.write(0, text('abc')), s.write(3, text('def'))])
+      await s.write(1, text('Z'))
+      bytesEqual(await s.read(0, 6), text('aZcdef'))
+      await s.close()
+      return
+    }
     const w1 = s.write(0, text('abc'))
     const r1 = s.read(0, 3)
     const w2 = s.write(3, text('def'))
