@@ -36,7 +36,12 @@ export const ERROR_CODES = [
   'STORAGE_QUOTA',
   'STORAGE_ABORTED',
   'STORAGE_LOST',
-  'STORAGE_IO'
+  'STORAGE_IO',
+  // replication transport (Noise handshake, secret-stream framing)
+  'INVALID_HANDSHAKE',
+  'DECRYPTION_FAILED',
+  'FRAME_TOO_LARGE',
+  'CONNECTION_CLOSED'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -85,4 +90,8 @@ export class HypercoreError extends Error {
   static STORAGE_ABORTED (msg = 'Storage transaction aborted', cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_ABORTED', msg, { cause }) }
   static STORAGE_LOST (msg = 'Connection to storage lost', cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_LOST', msg, { cause }) }
   static STORAGE_IO (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_IO', msg, { cause }) }
+  static INVALID_HANDSHAKE (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('INVALID_HANDSHAKE', msg, { cause }) }
+  static DECRYPTION_FAILED (msg = 'Message failed authentication', cause?: unknown): HypercoreError { return new HypercoreError('DECRYPTION_FAILED', msg, { cause }) }
+  static FRAME_TOO_LARGE (msg: string): HypercoreError { return new HypercoreError('FRAME_TOO_LARGE', msg) }
+  static CONNECTION_CLOSED (msg = 'Connection closed', cause?: unknown): HypercoreError { return new HypercoreError('CONNECTION_CLOSED', msg, { cause }) }
 }
