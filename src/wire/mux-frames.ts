@@ -1,0 +1,187 @@
+/**
+ * @module wire/mux-frames
+ * Byte layouts of Protomux frames (§5.5): channel messages, the control messages
+ * open/reject/close, and batches. Pure functions over `Uint8Array`; the multiplexer's state
+ * machine lives in replication/mux.
+ *
+ * One observation makes this small: a control message is just a message on channel 0, so
+ * every frame is `uint channel ‖ uint type ‖ payload`, and a batch item is the same thing
+ * without the channel (the batch carries the current channel instead).
+ */
+import c from 'compact-encoding'
+import { HypercoreError } from '../errors.js'
+import { type Codec, type State, encode, decode, guard, readUint } from './codec.js'
+import { ControlType } from './message-types.js'
+
+/** Senders flush a batch once it holds this many bytes (§5.5: "Batches are flushed at 8 MiB"). */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024
+
+/** `open` control body: `uint localId ‖ string protocol ‖ buffer id ‖ handshake (raw)`. */
+export interface OpenBody {
+  /** The opener's local id for the channel (≥ 1). */
+  localId: number
+  protocol: string
+  /** null when absent; an empty id is sent as `00` and reads back as null, like a null one (§1.1). */
+  id: Uint8Array | null
+  /** The protocol-specific handshake, still encoded (it is the rest of the frame). */
+  handshake: Uint8Array
+}
+
+export const openBody: Codec<OpenBody> = {
+  preencode (state, m) {
+    c.uint.preencode(state, m.localId)
+    c.string.preencode(state, m.protocol)
+    c.buffer.preencode(state, m.id as Uint8Array) // null encodes as 00 (§1.1)
+    c.raw.preencode(state, m.handshake)
+  },
+  encode (state, m) {
+    c.uint.encode(state, m.localId)
+    c.string.encode(state, m.protocol)
+    c.buffer.encode(state, m.id as Uint8Array)
+    c.raw.encode(state, m.handshake)
+  },
+  decode (state) {
+    return guard(() => {
+      const localId = readUint(state)
+      if (localId === 0) throw HypercoreError.DECODING_ERROR('open with channel id 0')
+      const protocol = c.string.decode(state)
+      const id = c.buffer.decode(state) as Uint8Array | null
+      const handshake = c.raw.decode(state)
+      return { localId, protocol, id: id === null || id.byteLength === 0 ? null : id.slice(), handshake: handshake.slice() }
+    })
+  }
+}
+
+/** A decoded frame, or one batch item: `payload` is a view into the frame (copy it to keep it). */
+export interface FrameMessage {
+  channel: number
+  type: number
+  payload: Uint8Array
+}
+
+/** `uint channel ‖ uint type ‖ payload`: a channel message, or (channel 0) a control message. */
+export function encodeFrame (channel: number, type: number, payload: Uint8Array): Uint8Array {
+  const state: State = { start: 0, end: 0, buffer: null }
+  c.uint.preencode(state, channel)
+  c.uint.preencode(state, type)
+  state.end += payload.byteLength
+  const buf = new Uint8Array(state.end)
+  state.buffer = buf
+  c.uint.encode(state, channel)
+  c.uint.encode(state, type)
+  buf.set(payload, state.start)
+  return buf
+}
+
+/** `uint type ‖ payload`: the body of a batch item (and of a frame after its channel id). */
+export function encodeItem (type: number, payload: Uint8Array): Uint8Array {
+  const state: State = { start: 0, end: 0, buffer: null }
+  c.uint.preencode(state, type)
+  const buf = new Uint8Array(state.end + payload.byteLength)
+  state.buffer = buf
+  c.uint.encode(state, type)
+  buf.set(payload, state.start)
+  return buf
+}
+
+/** Splits a frame into channel, type and payload; given `channel`, splits a batch item body instead. */
+export function decodeFrame (frame: Uint8Array, channel?: number): FrameMessage {
+  return guard(() => {
+    const state: State = { start: 0, end: frame.byteLength, buffer: frame }
+    const ch = channel ?? readUint(state)
+    const type = readUint(state)
+    return { channel: ch, type, payload: frame.subarray(state.start) }
+  })
+}
+
+/** One queued batch item: the channel it is for and its `uint type ‖ payload` body. */
+export interface BatchItem {
+  channel: number
+  body: Uint8Array
+}
+
+/** Bytes one item adds to a batch that is currently on `current` (for the 8 MiB flush rule). */
+export function batchItemSize (item: BatchItem, current: number): number {
+  const state: State = { start: 0, end: 0, buffer: null }
+  if (item.channel !== current) {
+    state.end++
+    c.uint.preencode(state, item.channel)
+  }
+  c.uint.preencode(state, item.body.byteLength)
+  return state.end + item.body.byteLength
+}
+
+/** `00 00 ‖ uint firstChannel ‖ { uint len ‖ body | 00 ‖ uint newChannel }*` (§5.5). */
+export function encodeBatch (items: readonly BatchItem[]): Uint8Array {
+  if (items.length === 0) throw HypercoreError.BAD_ARGUMENT('empty batch')
+  const first = items[0].channel
+  const head: State = { start: 0, end: 2, buffer: null }
+  c.uint.preencode(head, first)
+  let size = head.end
+  let current = first
+  for (const item of items) {
+    size += batchItemSize(item, current)
+    current = item.channel
+  }
+  const buf = new Uint8Array(size)
+  const state: State = { start: 0, end: size, buffer: buf }
+  buf[0] = 0
+  buf[1] = ControlType.BATCH
+  state.start = 2
+  c.uint.encode(state, first)
+  current = first
+  for (const item of items) {
+    if (item.channel !== current) {
+      buf[state.start++] = 0
+      c.uint.encode(state, item.channel)
+      current = item.channel
+    }
+    c.uint.encode(state, item.body.byteLength)
+    buf.set(item.body, state.start)
+    state.start += item.body.byteLength
+  }
+  return buf
+}
+
+/**
+ * Walks a batch payload (what follows `00 00`), calling `onItem(channel, body)` per item
+ * until it returns false. Views only: nothing is allocated per item, so a hostile batch of
+ * millions of 1-byte items costs time, not memory.
+ */
+export function walkBatch (payload: Uint8Array, onItem: (channel: number, body: Uint8Array) => boolean | void): void {
+  guard(() => {
+    const state: State = { start: 0, end: payload.byteLength, buffer: payload }
+    let channel = readUint(state)
+    while (state.start < state.end) {
+      const len = readUint(state)
+      if (len === 0) {
+        channel = readUint(state)
+        continue
+      }
+      if (len > state.end - state.start) throw HypercoreError.DECODING_ERROR('batch item runs past the frame')
+      const body = payload.subarray(state.start, state.start + len)
+      state.start += len
+      if (onItem(channel, body) === false) return
+    }
+  })
+}
+
+/** Validates a batch payload's structure and counts its items, without dispatching any. */
+export function countBatchItems (payload: Uint8Array): number {
+  let n = 0
+  walkBatch(payload, () => { n++ })
+  return n
+}
+
+/** Body of `reject` (the opener's id) and `close` (the sender's local id): one uint. */
+export const channelIdBody: Codec<number> = {
+  preencode (state, id) { c.uint.preencode(state, id) },
+  encode (state, id) { c.uint.encode(state, id) },
+  decode (state) { return guard(() => readUint(state)) }
+}
+
+export function encodeOpen (m: OpenBody): Uint8Array { return encodeFrame(0, ControlType.OPEN, encode(openBody, m)) }
+export function decodeOpenBody (body: Uint8Array): OpenBody { return decode(openBody, body) }
+export function encodeReject (remoteId: number): Uint8Array { return encodeFrame(0, ControlType.REJECT, encode(channelIdBody, remoteId)) }
+export function encodeClose (localId: number): Uint8Array { return encodeFrame(0, ControlType.CLOSE, encode(channelIdBody, localId)) }
+export function decodeChannelIdBody (body: Uint8Array): number { return decode(channelIdBody, body) }
