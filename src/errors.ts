@@ -41,7 +41,9 @@ export const ERROR_CODES = [
   'INVALID_HANDSHAKE',
   'DECRYPTION_FAILED',
   'FRAME_TOO_LARGE',
-  'CONNECTION_CLOSED'
+  'CONNECTION_CLOSED',
+  // replication mux: a peer broke the Protomux rules or exceeded a resource limit
+  'PROTOCOL_ERROR'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -94,4 +96,5 @@ export class HypercoreError extends Error {
   static DECRYPTION_FAILED (msg = 'Message failed authentication', cause?: unknown): HypercoreError { return new HypercoreError('DECRYPTION_FAILED', msg, { cause }) }
   static FRAME_TOO_LARGE (msg: string): HypercoreError { return new HypercoreError('FRAME_TOO_LARGE', msg) }
   static CONNECTION_CLOSED (msg = 'Connection closed', cause?: unknown): HypercoreError { return new HypercoreError('CONNECTION_CLOSED', msg, { cause }) }
+  static PROTOCOL_ERROR (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('PROTOCOL_ERROR', msg, { cause }) }
 }
