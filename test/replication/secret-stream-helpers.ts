@@ -11,11 +11,11 @@ import { AssertionFailed } from '../helpers/assert.js'
 /** Anything with the duplex surface both our and the reference secret streams offer. */
 export interface AnyStream {
   rawStream: any
-  on (event: string, fn: (...args: any[]) => void): unknown
-  once (event: string, fn: (...args: any[]) => void): unknown
-  write (data: Uint8Array): boolean
-  end (): unknown
-  destroy (err?: Error): unknown
+  on: (...args: any[]) => unknown
+  once: (...args: any[]) => unknown
+  write: (data: any) => boolean
+  end: (...args: any[]) => unknown
+  destroy: (err?: Error) => unknown
   destroyed: boolean
 }
 

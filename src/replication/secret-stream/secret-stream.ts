@@ -139,6 +139,11 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
   /** Destroy the stream with REQUEST_TIMEOUT when nothing is received for `ms` milliseconds (0 = off). */
   setTimeout (ms: number): void { this._timers.setTimeout(ms) }
 
+  /** Ends our sending side (optionally after one last message). streamx's typings demand an argument; this does not. */
+  override end (data?: Uint8Array): this {
+    return super.end(data)
+  }
+
   /** Sends one empty (keep-alive) message now. No-op before the stream is connected. */
   sendKeepAlive (): void {
     if (this._phase !== 'data' || this._writeEnded || this.destroying) return
