@@ -27,17 +27,19 @@ export interface OpenBody {
   handshake: Uint8Array
 }
 
+const NO_ID = new Uint8Array(0)
+
 export const openBody: Codec<OpenBody> = {
   preencode (state, m) {
     c.uint.preencode(state, m.localId)
     c.string.preencode(state, m.protocol)
-    c.buffer.preencode(state, m.id as Uint8Array) // null encodes as 00 (§1.1)
+    c.buffer.preencode(state, m.id ?? NO_ID) // null is sent as 00 (§1.1)
     c.raw.preencode(state, m.handshake)
   },
   encode (state, m) {
     c.uint.encode(state, m.localId)
     c.string.encode(state, m.protocol)
-    c.buffer.encode(state, m.id as Uint8Array)
+    c.buffer.encode(state, m.id ?? NO_ID)
     c.raw.encode(state, m.handshake)
   },
   decode (state) {

@@ -1,0 +1,436 @@
+/**
+ * @module replication/mux/mux
+ * A Protomux-compatible multiplexer (§5.5): many channels over one message stream, paired by
+ * `(protocol, id)` with the remote's opens in either order, with batching (cork/uncork) and
+ * on-demand opening (`pair`). Same bytes on the wire as protomux@3, our own state machine.
+ *
+ * Hostile peers: every frame is untrusted. Malformed bytes → DECODING_ERROR, broken rules or
+ * exhausted limits → PROTOCOL_ERROR, and either destroys this stream only. Memory held for a
+ * peer before we agree to talk to it (remote opens waiting for a local channel and the
+ * messages sent on them) is capped by MuxOptions; everything else is bounded by our own
+ * channels.
+ */
+import { HypercoreError } from '../../errors.js'
+import { ControlType } from '../../wire/message-types.js'
+import {
+  MAX_BATCH_BYTES, countBatchItems, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem,
+  openBody, channelIdBody, walkBatch, type OpenBody
+} from '../../wire/mux-frames.js'
+import { encode, type Codec, type State } from '../../wire/codec.js'
+import { Channel, channelKey } from './channel.js'
+import { Batcher } from './batcher.js'
+import type { ChannelOptions, MessageStream, MuxOptions, PairNotify } from './types.js'
+import c from 'compact-encoding'
+
+/** Bookkeeping cost charged per held remote open or buffered message, on top of its bytes. */
+const ENTRY_OVERHEAD = 64
+
+/** A channel the remote opened: paired with one of ours, or waiting for one. */
+interface RemoteChannel {
+  remoteId: number
+  key: string
+  open: OpenBody
+  channel: Channel | null
+  /** Messages that arrived before pairing (copied out of their frames). */
+  pending: Array<{ type: number, payload: Uint8Array }>
+  /** Bytes charged to the unpaired budget while waiting. */
+  cost: number
+}
+
+export class Mux {
+  readonly stream: MessageStream
+  destroyed = false
+  /** Why the mux was destroyed (null for a clean close). */
+  error: HypercoreError | null = null
+
+  private readonly _maxUnpairedChannels: number
+  private readonly _maxUnpairedBytes: number
+
+  private readonly _channels = new Set<Channel>()
+  /** Live channels per key (for `unique` and `opened` without scanning every channel). */
+  private readonly _byKey = new Map<string, Channel[]>()
+  private readonly _local = new Map<number, Channel>()
+  private readonly _free: number[] = []
+  private _nextId = 1
+  private readonly _remote = new Map<number, RemoteChannel>()
+  /** Our opened channels whose remote open has not come yet, FIFO per key. */
+  private readonly _waiting = new Map<string, Channel[]>()
+  /** Remote opens no local channel has taken yet, FIFO per key. */
+  private readonly _unpaired = new Map<string, RemoteChannel[]>()
+  private _unpairedCount = 0
+  private _unpairedBytes = 0
+  private readonly _notify = new Map<string, PairNotify>()
+  private readonly _notifyAnyId = new Map<string, PairNotify>()
+
+  private readonly _batcher: Batcher
+
+  private readonly _ondata = (frame: Uint8Array): void => this._onframe(frame)
+  private readonly _ondrain = (): void => { for (const ch of [...this._channels]) ch._drain() }
+  private readonly _onerror = (err: unknown): void => {
+    if (this.error === null) this.error = toTyped(err, 'CONNECTION_CLOSED')
+  }
+  private readonly _onstreamclose = (): void => this._teardownAll()
+
+  constructor (stream: MessageStream, opts: MuxOptions = {}) {
+    this.stream = stream
+    this._maxUnpairedChannels = opts.maxUnpairedChannels ?? 4096
+    this._maxUnpairedBytes = opts.maxUnpairedBytes ?? 4 * 1024 * 1024
+    this._batcher = new Batcher((frame) => { if (!this.destroyed) this.stream.write(frame) }, opts.maxBatchBytes ?? MAX_BATCH_BYTES)
+    stream.on('data', this._ondata)
+    stream.on('drain', this._ondrain)
+    stream.on('error', this._onerror)
+    stream.on('close', this._onstreamclose)
+    if (stream.destroyed === true) this._teardownAll()
+  }
+
+  /** A new channel, or null when `unique` (the default) and one with this key is live. */
+  createChannel<H = unknown> (opts: ChannelOptions<H>): Channel<H> | null {
+    if (this.destroyed) return null
+    const key = channelKey(opts.protocol, opts.id)
+    if (opts.unique !== false && this._byKey.has(key)) return null
+    const ch = new Channel<H>(this, opts)
+    this._channels.add(ch as Channel)
+    push(this._byKey, key, ch as Channel)
+    return ch
+  }
+
+  /** True when a channel with this key is open on both sides. */
+  opened ({ protocol, id }: { protocol: string, id?: Uint8Array | null }): boolean {
+    return this._byKey.get(channelKey(protocol, id))?.some((ch) => ch.opened) ?? false
+  }
+
+  /**
+   * Calls `notify` when the remote opens `(protocol, id)` (any id when `id` is undefined)
+   * and no local channel waits for it. Open a channel before `notify` returns (or before its
+   * promise settles) to accept; otherwise the open is rejected.
+   */
+  pair ({ protocol, id }: { protocol: string, id?: Uint8Array | null }, notify: PairNotify): void {
+    if (id === undefined) this._notifyAnyId.set(protocol, notify)
+    else this._notify.set(channelKey(protocol, id), notify)
+  }
+
+  unpair ({ protocol, id }: { protocol: string, id?: Uint8Array | null }): void {
+    if (id === undefined) this._notifyAnyId.delete(protocol)
+    else this._notify.delete(channelKey(protocol, id))
+  }
+
+  /** Holds every write (of every channel) until the matching `uncork`, then sends one batch. */
+  cork (): void {
+    this._batcher.cork()
+  }
+
+  uncork (): void {
+    this._batcher.uncork()
+  }
+
+  /** Counters for tests and diagnostics: what this peer costs us right now. */
+  get stats (): { channels: number, remoteChannels: number, unpairedChannels: number, unpairedBytes: number, batchedBytes: number } {
+    return {
+      channels: this._channels.size,
+      remoteChannels: this._remote.size,
+      unpairedChannels: this._unpairedCount,
+      unpairedBytes: this._unpairedBytes,
+      batchedBytes: this._batcher.bytes
+    }
+  }
+
+  isIdle (): boolean {
+    return this._channels.size === 0
+  }
+
+  [Symbol.iterator] (): IterableIterator<Channel> {
+    return this._channels.values()
+  }
+
+  /** Destroys the stream (with `err` when given) and closes every channel. Idempotent. */
+  destroy (err?: unknown): void {
+    if (this.destroyed) return
+    const typed = err === undefined ? null : toTyped(err, 'ASSERTION')
+    if (typed !== null && this.error === null) this.error = typed
+    this._teardownAll()
+    this.stream.destroy(typed ?? undefined)
+  }
+
+  // ---- for Channel and Message ----
+
+  /** @internal */
+  _send<T> (ch: Channel, type: number, encoding: Codec<T>, value: T): boolean {
+    if (this.destroyed) return false
+    if (this._batcher.corked) {
+      this._batcher.add({ channel: ch.localId, body: encodeItem(type, encode(encoding, value)) })
+      return true
+    }
+    // One allocation for the common unbatched case: `uint channel ‖ uint type ‖ value`.
+    const state: State = { start: 0, end: 0, buffer: null }
+    c.uint.preencode(state, ch.localId)
+    c.uint.preencode(state, type)
+    encoding.preencode(state, value)
+    state.buffer = new Uint8Array(state.end)
+    state.start = 0
+    c.uint.encode(state, ch.localId)
+    c.uint.encode(state, type)
+    encoding.encode(state, value)
+    return this.stream.write(state.buffer)
+  }
+
+  /** @internal Local open: take an id, send open, pair with a waiting remote open if any. */
+  _openLocal (ch: Channel, handshake: Uint8Array): void {
+    if (this.destroyed) {
+      this._teardown(ch, false)
+      return
+    }
+    const localId = this._free.pop() ?? this._nextId++
+    ch.localId = localId
+    this._local.set(localId, ch)
+    this._control(ControlType.OPEN, encode(openBody, { localId, protocol: ch.protocol, id: ch.id, handshake }))
+    const remote = shift(this._unpaired, ch.key)
+    if (remote === undefined) {
+      push(this._waiting, ch.key, ch)
+      return
+    }
+    this._unpairedCount--
+    // The remote's handshake and held messages are decoded now: their errors are the peer's,
+    // so they destroy the stream instead of throwing out of the caller's open().
+    try {
+      this._pair(remote, ch)
+    } catch (err) {
+      this.destroy(err)
+    }
+  }
+
+  /** @internal */
+  _closeLocal (ch: Channel): void {
+    if (ch.localId !== 0 && !this.destroyed) this._control(ControlType.CLOSE, encode(channelIdBody, ch.localId))
+    this._teardown(ch, false)
+  }
+
+  /** @internal A channel handler threw or rejected. */
+  _handlerError (ch: Channel, err: unknown): void {
+    if (ch.closed) return
+    this.destroy(err)
+  }
+
+  // ---- incoming ----
+
+  private _onframe (frame: Uint8Array): void {
+    // Empty frames are keep-alives (§5.4) and carry nothing for us.
+    if (this.destroyed || frame.byteLength === 0) return
+    try {
+      const { channel, type, payload } = decodeFrame(frame)
+      this._dispatch(channel, type, payload, false)
+    } catch (err) {
+      this.destroy(err)
+    }
+  }
+
+  private _dispatch (channel: number, type: number, payload: Uint8Array, inBatch: boolean): void {
+    if (channel !== 0) {
+      this._onmessage(channel, type, payload)
+      return
+    }
+    switch (type) {
+      case ControlType.BATCH:
+        if (inBatch) throw HypercoreError.DECODING_ERROR('batch inside a batch')
+        this._onbatch(payload)
+        return
+      case ControlType.OPEN:
+        this._onopen(decodeOpenBody(payload))
+        return
+      case ControlType.REJECT:
+        this._onreject(decodeChannelIdBody(payload))
+        return
+      case ControlType.CLOSE:
+        this._onclose(decodeChannelIdBody(payload))
+        // Unknown control types are ignored, like unknown message types (§5.5).
+    }
+  }
+
+  private _onbatch (payload: Uint8Array): void {
+    // Validate the whole batch first, so a malformed tail dispatches nothing; and, like
+    // protomux, answer a multi-item batch with a batch (§5.5).
+    const cork = countBatchItems(payload) > 1
+    if (cork) this.cork()
+    try {
+      walkBatch(payload, (channel, body) => {
+        if (this.destroyed) return false
+        const item = decodeFrame(body, channel)
+        this._dispatch(channel, item.type, item.payload, true)
+      })
+    } catch (err) {
+      this.destroy(err) // first, so the replies corked so far are dropped, not flushed
+    } finally {
+      if (cork) this.uncork()
+    }
+  }
+
+  private _onmessage (remoteId: number, type: number, payload: Uint8Array): void {
+    const remote = this._remote.get(remoteId)
+    if (remote === undefined) return // unknown or already closed: stale, ignore
+    if (remote.channel !== null) {
+      remote.channel._receive(type, payload)
+      return
+    }
+    // Sent before we opened our side: hold it (copied, not a view of a possibly large frame).
+    this._charge(remote, payload.byteLength + ENTRY_OVERHEAD)
+    remote.pending.push({ type, payload: payload.slice() })
+  }
+
+  private _onopen (open: OpenBody): void {
+    if (this._remote.has(open.localId)) throw HypercoreError.PROTOCOL_ERROR(`remote opened channel id ${open.localId} twice`)
+    const key = channelKey(open.protocol, open.id)
+    const remote: RemoteChannel = { remoteId: open.localId, key, open, channel: null, pending: [], cost: 0 }
+    this._remote.set(remote.remoteId, remote)
+    const waiting = shift(this._waiting, key)
+    if (waiting !== undefined) {
+      this._pair(remote, waiting)
+      return
+    }
+    if (this._unpairedCount >= this._maxUnpairedChannels) {
+      throw HypercoreError.PROTOCOL_ERROR(`more than ${this._maxUnpairedChannels} remote channels waiting to pair`)
+    }
+    this._unpairedCount++
+    push(this._unpaired, key, remote)
+    this._charge(remote, open.protocol.length + (open.id?.byteLength ?? 0) + open.handshake.byteLength + ENTRY_OVERHEAD)
+
+    const notify = this._notify.get(key) ?? this._notifyAnyId.get(open.protocol)
+    if (notify === undefined) {
+      this._reject(remote)
+      return
+    }
+    let result: void | Promise<void>
+    try {
+      result = notify(open.id, open.protocol)
+    } catch (err) {
+      this.destroy(err)
+      return
+    }
+    if (result && typeof result.then === 'function') {
+      result.then(() => this._rejectIfUnpaired(remote), (err: unknown) => this.destroy(err))
+    } else {
+      this._rejectIfUnpaired(remote)
+    }
+  }
+
+  private _onreject (localId: number): void {
+    const ch = this._local.get(localId)
+    // Only an open still waiting for the remote can be rejected.
+    if (ch !== undefined && ch.remoteId === 0) this._teardown(ch, true)
+  }
+
+  private _onclose (remoteId: number): void {
+    const remote = this._remote.get(remoteId)
+    if (remote === undefined) return
+    if (remote.channel !== null) this._teardown(remote.channel, true)
+    else this._dropUnpaired(remote)
+  }
+
+  // ---- pairing ----
+
+  private _pair (remote: RemoteChannel, ch: Channel): void {
+    const pending = remote.pending
+    this._release(remote) // paired: what it holds is no longer charged to the unpaired budget
+    remote.channel = ch
+    ch.remoteId = remote.remoteId
+    ch._fullyOpen(remote.open.handshake)
+    for (const m of pending) {
+      if (ch.closed || this.destroyed) break
+      ch._receive(m.type, m.payload)
+    }
+  }
+
+  private _rejectIfUnpaired (remote: RemoteChannel): void {
+    if (this.destroyed || remote.channel !== null || this._remote.get(remote.remoteId) !== remote) return
+    this._reject(remote)
+  }
+
+  private _reject (remote: RemoteChannel): void {
+    this._dropUnpaired(remote)
+    this._control(ControlType.REJECT, encode(channelIdBody, remote.remoteId))
+  }
+
+  /** Forgets a remote open that never paired (rejected, or closed by the remote). */
+  private _dropUnpaired (remote: RemoteChannel): void {
+    this._remote.delete(remote.remoteId)
+    if (remove(this._unpaired, remote.key, remote)) this._unpairedCount--
+    this._release(remote)
+  }
+
+  private _charge (remote: RemoteChannel, bytes: number): void {
+    if (this._unpairedBytes + bytes > this._maxUnpairedBytes) {
+      throw HypercoreError.PROTOCOL_ERROR(`more than ${this._maxUnpairedBytes} bytes held for unpaired remote channels`)
+    }
+    remote.cost += bytes
+    this._unpairedBytes += bytes
+  }
+
+  private _release (remote: RemoteChannel): void {
+    this._unpairedBytes -= remote.cost
+    remote.cost = 0
+    remote.pending = []
+  }
+
+  // ---- teardown ----
+
+  /** Closes one channel's state on our side (no bytes sent here). */
+  private _teardown (ch: Channel, isRemote: boolean): void {
+    if (ch.closed) return
+    if (ch.localId !== 0 && this._local.get(ch.localId) === ch) {
+      this._local.delete(ch.localId)
+      this._free.push(ch.localId)
+    }
+    if (ch.remoteId !== 0 && this._remote.get(ch.remoteId)?.channel === ch) this._remote.delete(ch.remoteId)
+    remove(this._waiting, ch.key, ch)
+    remove(this._byKey, ch.key, ch)
+    this._channels.delete(ch)
+    ch._closed(isRemote)
+  }
+
+  private _teardownAll (): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.stream.removeListener('data', this._ondata)
+    this.stream.removeListener('drain', this._ondrain)
+    this._batcher.clear()
+    for (const remote of [...this._remote.values()]) if (remote.channel === null) this._dropUnpaired(remote)
+    for (const ch of [...this._channels]) this._teardown(ch, true)
+    this._notify.clear()
+    this._notifyAnyId.clear()
+  }
+
+  // ---- outgoing ----
+
+  private _control (type: number, body: Uint8Array): void {
+    if (this._batcher.corked) this._batcher.add({ channel: 0, body: encodeItem(type, body) })
+    else this.stream.write(encodeItem(0, encodeItem(type, body)))
+  }
+}
+
+/** Any error as a HypercoreError: ours pass through; anything else is wrapped with `code`. */
+function toTyped (err: unknown, code: 'ASSERTION' | 'CONNECTION_CLOSED'): HypercoreError {
+  if (HypercoreError.is(err)) return err
+  const msg = err instanceof Error ? err.message : String(err)
+  return new HypercoreError(code, msg, { cause: err })
+}
+
+function push<K, V> (map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [value])
+  else list.push(value)
+}
+
+function remove<K, V> (map: Map<K, V[]>, key: K, value: V): boolean {
+  const list = map.get(key)
+  const i = list === undefined ? -1 : list.indexOf(value)
+  if (list === undefined || i === -1) return false
+  list.splice(i, 1)
+  if (list.length === 0) map.delete(key)
+  return true
+}
+
+function shift<K, V> (map: Map<K, V[]>, key: K): V | undefined {
+  const list = map.get(key)
+  if (list === undefined) return undefined
+  const v = list.shift()
+  if (list.length === 0) map.delete(key)
+  return v
+}
