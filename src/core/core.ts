@@ -266,19 +266,22 @@ export class Core {
 
   /** Closes the files (once). Pending mutations finish first. */
   close (): Promise<void> {
+    return this._close(false)
+  }
+
+  /** Closes, deleting every file of the core before its store closes. */
+  purge (): Promise<void> {
+    return this._close(true)
+  }
+
+  private _close (unlink: boolean): Promise<void> {
     if (this._closing === null) {
       this._closing = this.mutex.run(async () => {
         this.closed = true
-        await closeAll(this)
+        await closeAll(this, unlink)
       })
     }
     return this._closing
-  }
-
-  /** Closes, then deletes every file of the core. */
-  async purge (): Promise<void> {
-    await this.close()
-    for (const f of Object.values(this.files)) await promisify(f).unlink().catch(() => {})
   }
 
   // --- internals -------------------------------------------------------------------------
@@ -372,10 +375,31 @@ export async function replayEntries (entries: OplogEntry[], header: OplogHeader,
   }
 }
 
-async function closeAll (core: Core): Promise<void> {
+async function closeAll (core: Core, unlink: boolean): Promise<void> {
   const errors: unknown[] = []
   for (const close of [() => core.oplog.close(), () => core.treeFile.close(), () => core.bitfield.close(), () => core.data.close()]) {
     try { await close() } catch (err) { errors.push(err) }
   }
+  if (unlink) {
+    for (const f of Object.values(core.files)) {
+      try { await promisify(f).unlink() } catch (err) { errors.push(err) }
+    }
+  }
+  // Files of a multi-file store (our IdbStorage: `file.db`) share one connection that the
+  // files' own close leaves open; close it too, or the database stays locked (it could not be
+  // deleted or upgraded) for as long as the page lives. Duck-typed: storage stays a black box.
+  await closeOwners(core.files, errors)
   if (errors.length > 0 && !HypercoreError.is(errors[0], 'STORAGE_CLOSED')) throw errors[0]
+}
+
+/** Closes the stores that own the files (see closeAll), collecting errors. */
+export async function closeOwners (files: CoreFiles, errors: unknown[] = []): Promise<void> {
+  const owners = new Set<{ close: () => Promise<void> }>()
+  for (const f of Object.values(files)) {
+    const db = (f as { db?: { close?: unknown } }).db
+    if (db !== undefined && typeof db.close === 'function') owners.add(db as { close: () => Promise<void> })
+  }
+  for (const db of owners) {
+    try { await db.close() } catch (err) { errors.push(err) }
+  }
 }

@@ -60,6 +60,8 @@ export interface GetOptions {
   timeout?: number
   valueEncoding?: ValueEncoding
   decrypt?: boolean
+  /** Cancels a waiting get (REQUEST_CANCELLED). */
+  signal?: AbortSignal | null
 }
 
 export class Hypercore extends EventEmitter {
@@ -234,7 +236,7 @@ export class Hypercore extends EventEmitter {
       if (onwait !== null) onwait(index, this)
       const timeout = opts.timeout ?? this._opts.timeout ?? 0
       const rep = core.replicator
-      await this._waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal))
+      await this._waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal), opts.signal)
       if (this._snapshot !== null) this._snapshot.check(index)
     }
     let stored: Uint8Array

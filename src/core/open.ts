@@ -19,7 +19,7 @@ import { DataFile } from './format/data-file.js'
 import { Oplog } from './format/oplog.js'
 import type { OplogHeader } from './format/oplog-types.js'
 import { TreeFile } from './format/tree-file.js'
-import { Core, replayEntries, type CoreFiles } from './core.js'
+import { Core, closeOwners, replayEntries, type CoreFiles } from './core.js'
 
 export interface OpenOptions {
   /** The core key; null = whatever the storage holds (or a new key pair). */
@@ -44,6 +44,7 @@ export async function openCore (factory: StorageFactory, opts: OpenOptions): Pro
     return await _open(files, opts)
   } catch (err) {
     for (const f of Object.values(files)) await promisify(f).close().catch(() => {})
+    await closeOwners(files)
     throw err
   }
 }

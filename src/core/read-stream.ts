@@ -12,7 +12,7 @@ import { HypercoreError } from '../errors.js'
 export interface ReadSource {
   readonly length: number
   ready (): Promise<void>
-  get (index: number, opts?: { wait?: boolean }): Promise<unknown>
+  get (index: number, opts?: { wait?: boolean, signal?: AbortSignal }): Promise<unknown>
 }
 
 export interface ReadStreamOptions {
@@ -29,6 +29,8 @@ export class ReadStream extends Readable {
   private _end: number
   private readonly _live: boolean
   private readonly _snapshot: boolean
+  /** Cancels the get in flight when the stream is destroyed (a live read may wait forever). */
+  private readonly _abort = new AbortController()
 
   constructor (src: ReadSource, opts: ReadStreamOptions = {}) {
     super()
@@ -58,9 +60,13 @@ export class ReadStream extends Readable {
       return
     }
     const i = this._index++
-    this._src.get(i, { wait: true }).then((value) => {
+    this._src.get(i, { wait: true, signal: this._abort.signal }).then((value) => {
       this.push(value)
       cb(null)
-    }, cb)
+    }, err => cb(this._abort.signal.aborted ? null : err))
+  }
+
+  override _predestroy (): void {
+    this._abort.abort()
   }
 }

@@ -14,16 +14,18 @@ export interface ValueCodec {
 }
 
 /** A compact-encoding codec (has `preencode`). */
+// Method syntax on purpose: parameters are then checked bivariantly, so codecs typed for a
+// narrower value (compact-encoding's `Encoder<number>`) are accepted.
 interface CompactCodec {
-  preencode: (state: unknown, value: unknown) => void
-  encode: (state: unknown, value: unknown) => void
-  decode: (state: unknown) => unknown
+  preencode (state: unknown, value: unknown): void
+  encode (state: unknown, value: unknown): void
+  decode (state: unknown): unknown
 }
 
 /** An abstract-encoding codec: `encode(value) → bytes`, `decode(bytes) → value`. */
 interface AbstractCodec {
-  encode: (value: unknown) => Uint8Array
-  decode: (bytes: Uint8Array) => unknown
+  encode (value: unknown): Uint8Array
+  decode (bytes: Uint8Array): unknown
 }
 
 export type ValueEncoding = 'binary' | 'utf-8' | 'utf8' | 'json' | CompactCodec | AbstractCodec

@@ -32,7 +32,7 @@ export class BlockWaits {
    * Resolves once `has(index)` is true, checked now and after every wake-up; rejects with
    * REQUEST_TIMEOUT after `timeout` ms (0 = never) or with `abort()`'s error.
    */
-  wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, request: ((signal: AbortSignal) => Promise<void>) | null): Promise<void> {
+  wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, request: ((signal: AbortSignal) => Promise<void>) | null, signal?: AbortSignal | null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const controller = new AbortController()
       let timer: ReturnType<typeof setTimeout> | null = null
@@ -49,6 +49,10 @@ export class BlockWaits {
         reject: (err) => finish(err)
       }
       this._waiters.add(w)
+      if (signal != null) {
+        if (signal.aborted) return finish(HypercoreError.REQUEST_CANCELLED())
+        signal.addEventListener('abort', () => finish(HypercoreError.REQUEST_CANCELLED()), { once: true })
+      }
       if (timeout > 0) timer = setTimeout(() => finish(HypercoreError.REQUEST_TIMEOUT()), timeout)
       if (request !== null) request(controller.signal).then(() => w.resolve(), err => { if (!controller.signal.aborted) finish(err as Error) })
       w.resolve() // it may have arrived between the caller's check and now

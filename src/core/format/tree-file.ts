@@ -64,6 +64,12 @@ export class TreeFile implements NodeReader {
   private _pending = new Map<number, TreeNode | null>()
   /** Buffered truncation: the flat index at which the file will be cut, or null. */
   private _cutIndex: number | null = null
+  /**
+   * What a flush in progress is writing: reads must still see it until it is on disk (a get
+   * racing the flush would otherwise read the file before the write lands and find nothing).
+   */
+  private _flushing: Map<number, TreeNode | null> | null = null
+  private _flushingCut: number | null = null
   private _fileBytes: number
 
   private constructor (storage: RandomAccessStorage, fileBytes: number, cacheSize: number) {
@@ -107,6 +113,9 @@ export class TreeFile implements NodeReader {
     const pending = this._pending.get(index)
     if (pending !== undefined) return pending
     if (this._cutIndex !== null && index >= this._cutIndex) return null
+    const flushing = this._flushing?.get(index)
+    if (flushing !== undefined) return flushing
+    if (this._flushingCut !== null && index >= this._flushingCut) return null
     const cached = this._cache.get(index)
     if (cached !== undefined) {
       this._cache.delete(index)
@@ -171,6 +180,8 @@ export class TreeFile implements NodeReader {
     const cut = this._cutIndex
     this._pending = new Map()
     this._cutIndex = null
+    this._flushing = pending
+    this._flushingCut = cut
     try {
       if (cut !== null && this._fileBytes > cut * NODE_BYTES) {
         await this._io.truncate(cut * NODE_BYTES)
@@ -196,6 +207,9 @@ export class TreeFile implements NodeReader {
       for (const [i, n] of pending) if (!this._pending.has(i) && (this._cutIndex === null || i < this._cutIndex)) this._pending.set(i, n)
       if (cut !== null) this._cutIndex = this._cutIndex === null ? cut : Math.min(this._cutIndex, cut)
       throw err
+    } finally {
+      this._flushing = null
+      this._flushingCut = null
     }
     for (const n of pending.values()) if (n !== null) this._remember(n)
     for (const [i, n] of pending) if (n === null) this._cache.delete(i)
