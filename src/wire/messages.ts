@@ -222,9 +222,10 @@ export const handshake: Codec<HandshakeMessage> = {
 }
 
 /** Each channel message's codec, indexed by its type number (the Protomux message index). */
-export const channelCodecs = [
-  sync, request, cancel, data, noData, want, unwant, bitfield, range, extension
-] as const
+export const channelCodecs: readonly [
+  Codec<SyncMessage>, Codec<RequestMessage>, Codec<CancelMessage>, Codec<DataMessage>, Codec<NoDataMessage>,
+  Codec<WantMessage>, Codec<WantMessage>, Codec<BitfieldMessage>, Codec<RangeMessage>, Codec<ExtensionMessage>
+] = [sync, request, cancel, data, noData, want, unwant, bitfield, range, extension]
 
 /** Value type of each channel message, by type name. */
 export interface ChannelMessages {

@@ -31,6 +31,8 @@ interface RemoteChannel {
   key: string
   open: OpenBody
   channel: Channel | null
+  /** A local channel that took this open and pairs with it a microtask later. */
+  reserved: Channel | null
   /** Messages that arrived before pairing (copied out of their frames). */
   pending: Array<{ type: number, payload: Uint8Array }>
   /** Bytes charged to the unpaired budget while waiting. */
@@ -64,7 +66,7 @@ export class Mux {
 
   private readonly _batcher: Batcher
 
-  private readonly _ondata = (frame: Uint8Array): void => this._onframe(frame)
+  private readonly _ondata = (frame: unknown): void => this._onframe(frame)
   private readonly _ondrain = (): void => { for (const ch of [...this._channels]) ch._drain() }
   private readonly _onerror = (err: unknown): void => {
     if (this.error === null) this.error = toTyped(err, 'CONNECTION_CLOSED')
@@ -189,13 +191,11 @@ export class Mux {
       return
     }
     this._unpairedCount--
-    // The remote's handshake and held messages are decoded now: their errors are the peer's,
-    // so they destroy the stream instead of throwing out of the caller's open().
-    try {
-      this._pair(remote, ch)
-    } catch (err) {
-      this.destroy(err)
-    }
+    remote.reserved = ch
+    ch.remoteId = remote.remoteId
+    // Like protomux, onopen does not run inside open(): the caller (often a pair handler)
+    // finishes first. Messages arriving meanwhile keep queueing behind the held ones.
+    queueMicrotask(() => this._pairReserved(remote, ch))
   }
 
   /** @internal */
@@ -212,9 +212,14 @@ export class Mux {
 
   // ---- incoming ----
 
-  private _onframe (frame: Uint8Array): void {
+  private _onframe (frame: unknown): void {
+    if (this.destroyed) return
+    if (!(frame instanceof Uint8Array)) {
+      this.destroy(HypercoreError.BAD_ARGUMENT('the message stream delivered something that is not a Uint8Array'))
+      return
+    }
     // Empty frames are keep-alives (§5.4) and carry nothing for us.
-    if (this.destroyed || frame.byteLength === 0) return
+    if (frame.byteLength === 0) return
     try {
       const { channel, type, payload } = decodeFrame(frame)
       this._dispatch(channel, type, payload, false)
@@ -278,7 +283,7 @@ export class Mux {
   private _onopen (open: OpenBody): void {
     if (this._remote.has(open.localId)) throw HypercoreError.PROTOCOL_ERROR(`remote opened channel id ${open.localId} twice`)
     const key = channelKey(open.protocol, open.id)
-    const remote: RemoteChannel = { remoteId: open.localId, key, open, channel: null, pending: [], cost: 0 }
+    const remote: RemoteChannel = { remoteId: open.localId, key, open, channel: null, reserved: null, pending: [], cost: 0 }
     this._remote.set(remote.remoteId, remote)
     const waiting = shift(this._waiting, key)
     if (waiting !== undefined) {
@@ -328,6 +333,7 @@ export class Mux {
 
   private _pair (remote: RemoteChannel, ch: Channel): void {
     const pending = remote.pending
+    remote.reserved = null
     this._release(remote) // paired: what it holds is no longer charged to the unpaired budget
     remote.channel = ch
     ch.remoteId = remote.remoteId
@@ -338,8 +344,23 @@ export class Mux {
     }
   }
 
+  private _pairReserved (remote: RemoteChannel, ch: Channel): void {
+    if (this.destroyed || ch.closed) return
+    // The remote closed it before we got here: it is closed for us too.
+    if (this._remote.get(remote.remoteId) !== remote) {
+      this._teardown(ch, true)
+      return
+    }
+    // The remote's handshake and held messages are decoded now: errors are the peer's.
+    try {
+      this._pair(remote, ch)
+    } catch (err) {
+      this.destroy(err)
+    }
+  }
+
   private _rejectIfUnpaired (remote: RemoteChannel): void {
-    if (this.destroyed || remote.channel !== null || this._remote.get(remote.remoteId) !== remote) return
+    if (this.destroyed || remote.channel !== null || remote.reserved !== null || this._remote.get(remote.remoteId) !== remote) return
     this._reject(remote)
   }
 
@@ -378,7 +399,11 @@ export class Mux {
       this._local.delete(ch.localId)
       this._free.push(ch.localId)
     }
-    if (ch.remoteId !== 0 && this._remote.get(ch.remoteId)?.channel === ch) this._remote.delete(ch.remoteId)
+    const remote = ch.remoteId === 0 ? undefined : this._remote.get(ch.remoteId)
+    if (remote !== undefined && (remote.channel === ch || remote.reserved === ch)) {
+      this._remote.delete(ch.remoteId)
+      this._release(remote)
+    }
     remove(this._waiting, ch.key, ch)
     remove(this._byKey, ch.key, ch)
     this._channels.delete(ch)

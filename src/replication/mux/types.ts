@@ -17,9 +17,12 @@ export interface MessageStream {
   /** Returns false when the caller should wait for `'drain'` (advisory: the mux keeps writing). */
   write (message: Uint8Array): boolean
   destroy (err?: Error): void
-  on (event: 'data', listener: (message: Uint8Array) => void): unknown
-  on (event: 'drain' | 'close', listener: () => void): unknown
-  on (event: 'error', listener: (err: unknown) => void): unknown
+  /**
+   * The mux listens for `'data'` (one `Uint8Array` message), `'drain'`, `'error'`, `'close'`.
+   * Loosely typed so any EventEmitter-style duplex (streamx, Node) fits as is.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on (event: string, listener: (...args: any[]) => void): unknown
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   removeListener (event: string, listener: (...args: any[]) => void): unknown
   readonly destroyed?: boolean
