@@ -366,12 +366,16 @@ export async function replayEntries (entries: OplogEntry[], header: OplogHeader,
     if (e.treeUpgrade !== null) {
       const u = e.treeUpgrade
       addReorgHint(header.hints.reorgs, header.tree.length, header.tree.fork, u.fork, u.ancestors)
-      const tree = await MerkleTree.open(treeFile, { length: u.length, fork: u.fork, signature: u.signature })
       header.tree.fork = u.fork
       header.tree.length = u.length
       header.tree.signature = u.signature
-      header.tree.rootHash = tree.hash()
     }
+  }
+  // The roots are read once, at the end: in between, the flushed tree file may already be
+  // ahead of an entry (a crash after a truncation cut the file but before the header was
+  // written), so the nodes of an intermediate length need not exist any more.
+  if (entries.some(e => e.treeUpgrade !== null)) {
+    header.tree.rootHash = (await MerkleTree.open(treeFile, { length: header.tree.length })).hash()
   }
 }
 

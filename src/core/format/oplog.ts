@@ -212,9 +212,12 @@ export class Oplog {
       this._bits[i] = bit
       this._external = external
       this.flushed = true
-      await this._io.truncate(ENTRIES_OFFSET)
+      // The new header is active from here on, so the old entries are dead whether or not the
+      // cut below succeeds: new entries must go to 8192 (carrying the new bit). Leftover old
+      // frames after them fail the CRC or carry the old bit, and replay stops there (§6.1).
       this.byteLength = 0
       this.length = 0
+      await this._io.truncate(ENTRIES_OFFSET)
     })
   }
 
