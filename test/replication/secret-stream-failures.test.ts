@@ -258,7 +258,7 @@ test('backpressure: a reader that does not read stops the writer (write() return
   assert.ok(written < 8 * 1024 * 1024, `the writer was stopped early (after ${written} bytes)`)
   // Now read: everything written arrives.
   let got = 0
-  b.on('data', (d: Uint8Array) => { got += d.byteLength })
+  b.on('data', (d: unknown) => { got += (d as Uint8Array).byteLength })
   await within(new Promise<void>((resolve) => a.stream.once('drain', () => resolve())), 5000, 'drain once the reader reads')
   a.stream.end()
   await within(new Promise<void>((resolve) => b.once('end', () => resolve())), 5000, 'end')

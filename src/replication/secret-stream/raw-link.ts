@@ -17,14 +17,19 @@
 import { Duplex, getStreamError } from 'streamx'
 import { HypercoreError } from '../../errors.js'
 
-/** The least a raw transport must offer: a duplex of Uint8Array chunks with pause/resume. */
+/**
+ * The least a raw transport must offer: a duplex of Uint8Array chunks with pause/resume and
+ * pipe (Node sockets and streams, streamx duplexes and the bridge all qualify).
+ */
 export interface RawStream {
   write (data: Uint8Array): boolean
+  pipe<T> (dest: T): T
   end (): unknown
   destroy (err?: Error): unknown
   pause (): unknown
   resume (): unknown
   on (event: string, listener: (...args: any[]) => void): unknown
+  once (event: string, listener: (...args: any[]) => void): unknown
   removeListener (event: string, listener: (...args: any[]) => void): unknown
 }
 
