@@ -9,7 +9,7 @@
  */
 import c from 'compact-encoding'
 import { HypercoreError } from '../errors.js'
-import { type Codec, type State, encode as encodeWith, decode as decodeWith, guard, hasMore, readUint } from './codec.js'
+import { type Codec, type State, encode as encodeWith, decode as decodeWith, guard, hasMore, readUint, readFixed, readRest, readString } from './codec.js'
 import { request, data, type RequestMessage, type DataMessage } from './proof-messages.js'
 import { MessageType } from './message-types.js'
 
@@ -150,14 +150,12 @@ export const bitfield: Codec<BitfieldMessage> = {
       if (start % 32 !== 0) throw HypercoreError.DECODING_ERROR(`bitfield start ${start} is not a multiple of 32`)
       const words = readUint(state)
       if (words > MAX_BITFIELD_WORDS) throw HypercoreError.DECODING_ERROR(`bitfield of ${words} words exceeds one segment`)
-      if (state.end - state.start < 4 * words) throw HypercoreError.DECODING_ERROR('bitfield is truncated')
-      const buf = state.buffer as Uint8Array
-      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      const bytes = readFixed(state, 4 * words)
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       // Read word by word: the payload is rarely 4-byte aligned, and the wire is little-endian
       // whatever the host is.
       const out = new Uint32Array(words)
-      for (let i = 0; i < words; i++) out[i] = view.getUint32(state.start + 4 * i, true)
-      state.start += 4 * words
+      for (let i = 0; i < words; i++) out[i] = view.getUint32(4 * i, true)
       return { start, bitfield: out }
     })
   }
@@ -194,9 +192,9 @@ export const extension: Codec<ExtensionMessage> = {
   },
   decode (state) {
     return guard(() => {
-      const name = c.string.decode(state)
+      const name = readString(state)
       // Copy: the message outlives the frame, which may be a view of a larger batch.
-      const message = c.raw.decode(state).slice()
+      const message = readRest(state).slice()
       return { name, message }
     })
   }
@@ -215,7 +213,7 @@ export const handshake: Codec<HandshakeMessage> = {
   decode (state) {
     return guard(() => {
       const flags = readUint(state)
-      const capability = c.fixed32.decode(state).slice()
+      const capability = readFixed(state, 32).slice()
       return { seeks: (flags & 1) !== 0, capability }
     })
   }

@@ -10,7 +10,7 @@
  */
 import c from 'compact-encoding'
 import { HypercoreError } from '../errors.js'
-import { type Codec, type State, encode, decode, guard, readUint } from './codec.js'
+import { type Codec, type State, encode, decode, guard, readUint, readBuffer, readRest, readString } from './codec.js'
 import { ControlType } from './message-types.js'
 
 /** Senders flush a batch once it holds this many bytes (§5.5: "Batches are flushed at 8 MiB"). */
@@ -46,10 +46,10 @@ export const openBody: Codec<OpenBody> = {
     return guard(() => {
       const localId = readUint(state)
       if (localId === 0) throw HypercoreError.DECODING_ERROR('open with channel id 0')
-      const protocol = c.string.decode(state)
-      const id = c.buffer.decode(state) as Uint8Array | null
-      const handshake = c.raw.decode(state)
-      return { localId, protocol, id: id === null || id.byteLength === 0 ? null : id.slice(), handshake: handshake.slice() }
+      const protocol = readString(state)
+      const id = readBuffer(state)
+      const handshake = readRest(state)
+      return { localId, protocol, id: id.byteLength === 0 ? null : id.slice(), handshake: handshake.slice() }
     })
   }
 }
