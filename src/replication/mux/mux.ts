@@ -19,25 +19,9 @@ import {
 import { encode, type Codec, type State } from '../../wire/codec.js'
 import { Channel, channelKey } from './channel.js'
 import { Batcher } from './batcher.js'
+import { RemoteTable, type RemoteChannel } from './remote-table.js'
 import type { ChannelOptions, MessageStream, MuxOptions, PairNotify } from './types.js'
 import c from 'compact-encoding'
-
-/** Bookkeeping cost charged per held remote open or buffered message, on top of its bytes. */
-const ENTRY_OVERHEAD = 64
-
-/** A channel the remote opened: paired with one of ours, or waiting for one. */
-interface RemoteChannel {
-  remoteId: number
-  key: string
-  open: OpenBody
-  channel: Channel | null
-  /** A local channel that took this open and pairs with it a microtask later. */
-  reserved: Channel | null
-  /** Messages that arrived before pairing (copied out of their frames). */
-  pending: Array<{ type: number, payload: Uint8Array }>
-  /** Bytes charged to the unpaired budget while waiting. */
-  cost: number
-}
 
 export class Mux {
   readonly stream: MessageStream
@@ -45,8 +29,6 @@ export class Mux {
   /** Why the mux was destroyed (null for a clean close). */
   error: HypercoreError | null = null
 
-  private readonly _maxUnpairedChannels: number
-  private readonly _maxUnpairedBytes: number
 
   private readonly _channels = new Set<Channel>()
   /** Live channels per key (for `unique` and `opened` without scanning every channel). */
@@ -54,13 +36,9 @@ export class Mux {
   private readonly _local = new Map<number, Channel>()
   private readonly _free: number[] = []
   private _nextId = 1
-  private readonly _remote = new Map<number, RemoteChannel>()
+  private readonly _remote: RemoteTable
   /** Our opened channels whose remote open has not come yet, FIFO per key. */
   private readonly _waiting = new Map<string, Channel[]>()
-  /** Remote opens no local channel has taken yet, FIFO per key. */
-  private readonly _unpaired = new Map<string, RemoteChannel[]>()
-  private _unpairedCount = 0
-  private _unpairedBytes = 0
   private readonly _notify = new Map<string, PairNotify>()
   private readonly _notifyAnyId = new Map<string, PairNotify>()
 
@@ -75,8 +53,7 @@ export class Mux {
 
   constructor (stream: MessageStream, opts: MuxOptions = {}) {
     this.stream = stream
-    this._maxUnpairedChannels = opts.maxUnpairedChannels ?? 4096
-    this._maxUnpairedBytes = opts.maxUnpairedBytes ?? 4 * 1024 * 1024
+    this._remote = new RemoteTable(opts.maxUnpairedChannels ?? 4096, opts.maxUnpairedBytes ?? 4 * 1024 * 1024)
     this._batcher = new Batcher((frame) => { if (!this.destroyed) this.stream.write(frame) }, opts.maxBatchBytes ?? MAX_BATCH_BYTES)
     stream.on('data', this._ondata)
     stream.on('drain', this._ondrain)
@@ -129,9 +106,9 @@ export class Mux {
   get stats (): { channels: number, remoteChannels: number, unpairedChannels: number, unpairedBytes: number, batchedBytes: number } {
     return {
       channels: this._channels.size,
-      remoteChannels: this._remote.size,
-      unpairedChannels: this._unpairedCount,
-      unpairedBytes: this._unpairedBytes,
+      remoteChannels: this._remote.byId.size,
+      unpairedChannels: this._remote.unpairedCount,
+      unpairedBytes: this._remote.unpairedBytes,
       batchedBytes: this._batcher.bytes
     }
   }
@@ -185,12 +162,11 @@ export class Mux {
     ch.localId = localId
     this._local.set(localId, ch)
     this._control(ControlType.OPEN, encode(openBody, { localId, protocol: ch.protocol, id: ch.id, handshake }))
-    const remote = shift(this._unpaired, ch.key)
+    const remote = this._remote.takeUnpaired(ch.key)
     if (remote === undefined) {
       push(this._waiting, ch.key, ch)
       return
     }
-    this._unpairedCount--
     remote.reserved = ch
     ch.remoteId = remote.remoteId
     // Like protomux, onopen does not run inside open(): the caller (often a pair handler)
@@ -276,26 +252,18 @@ export class Mux {
       return
     }
     // Sent before we opened our side: hold it (copied, not a view of a possibly large frame).
-    this._charge(remote, payload.byteLength + ENTRY_OVERHEAD)
-    remote.pending.push({ type, payload: payload.slice() })
+    this._remote.hold(remote, type, payload)
   }
 
   private _onopen (open: OpenBody): void {
-    if (this._remote.has(open.localId)) throw HypercoreError.PROTOCOL_ERROR(`remote opened channel id ${open.localId} twice`)
     const key = channelKey(open.protocol, open.id)
-    const remote: RemoteChannel = { remoteId: open.localId, key, open, channel: null, reserved: null, pending: [], cost: 0 }
-    this._remote.set(remote.remoteId, remote)
+    const remote = this._remote.add(open, key)
     const waiting = shift(this._waiting, key)
     if (waiting !== undefined) {
       this._pair(remote, waiting)
       return
     }
-    if (this._unpairedCount >= this._maxUnpairedChannels) {
-      throw HypercoreError.PROTOCOL_ERROR(`more than ${this._maxUnpairedChannels} remote channels waiting to pair`)
-    }
-    this._unpairedCount++
-    push(this._unpaired, key, remote)
-    this._charge(remote, open.protocol.length + (open.id?.byteLength ?? 0) + open.handshake.byteLength + ENTRY_OVERHEAD)
+    this._remote.queueUnpaired(remote)
 
     const notify = this._notify.get(key) ?? this._notifyAnyId.get(open.protocol)
     if (notify === undefined) {
@@ -326,7 +294,7 @@ export class Mux {
     const remote = this._remote.get(remoteId)
     if (remote === undefined) return
     if (remote.channel !== null) this._teardown(remote.channel, true)
-    else this._dropUnpaired(remote)
+    else this._remote.drop(remote)
   }
 
   // ---- pairing ----
@@ -334,7 +302,7 @@ export class Mux {
   private _pair (remote: RemoteChannel, ch: Channel): void {
     const pending = remote.pending
     remote.reserved = null
-    this._release(remote) // paired: what it holds is no longer charged to the unpaired budget
+    this._remote.release(remote) // paired: what it holds is no longer charged to the unpaired budget
     remote.channel = ch
     ch.remoteId = remote.remoteId
     ch._fullyOpen(remote.open.handshake)
@@ -365,29 +333,8 @@ export class Mux {
   }
 
   private _reject (remote: RemoteChannel): void {
-    this._dropUnpaired(remote)
+    this._remote.drop(remote)
     this._control(ControlType.REJECT, encode(channelIdBody, remote.remoteId))
-  }
-
-  /** Forgets a remote open that never paired (rejected, or closed by the remote). */
-  private _dropUnpaired (remote: RemoteChannel): void {
-    this._remote.delete(remote.remoteId)
-    if (remove(this._unpaired, remote.key, remote)) this._unpairedCount--
-    this._release(remote)
-  }
-
-  private _charge (remote: RemoteChannel, bytes: number): void {
-    if (this._unpairedBytes + bytes > this._maxUnpairedBytes) {
-      throw HypercoreError.PROTOCOL_ERROR(`more than ${this._maxUnpairedBytes} bytes held for unpaired remote channels`)
-    }
-    remote.cost += bytes
-    this._unpairedBytes += bytes
-  }
-
-  private _release (remote: RemoteChannel): void {
-    this._unpairedBytes -= remote.cost
-    remote.cost = 0
-    remote.pending = []
   }
 
   // ---- teardown ----
@@ -401,8 +348,7 @@ export class Mux {
     }
     const remote = ch.remoteId === 0 ? undefined : this._remote.get(ch.remoteId)
     if (remote !== undefined && (remote.channel === ch || remote.reserved === ch)) {
-      this._remote.delete(ch.remoteId)
-      this._release(remote)
+      this._remote.drop(remote)
     }
     remove(this._waiting, ch.key, ch)
     remove(this._byKey, ch.key, ch)
@@ -416,7 +362,7 @@ export class Mux {
     this.stream.removeListener('data', this._ondata)
     this.stream.removeListener('drain', this._ondrain)
     this._batcher.clear()
-    for (const remote of [...this._remote.values()]) if (remote.channel === null) this._dropUnpaired(remote)
+    for (const remote of [...this._remote.byId.values()]) if (remote.channel === null) this._remote.drop(remote)
     for (const ch of [...this._channels]) this._teardown(ch, true)
     this._notify.clear()
     this._notifyAnyId.clear()
