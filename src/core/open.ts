@@ -19,7 +19,8 @@ import { DataFile } from './format/data-file.js'
 import { Oplog } from './format/oplog.js'
 import type { OplogHeader } from './format/oplog-types.js'
 import { TreeFile } from './format/tree-file.js'
-import { Core, closeOwners, replayEntries, type CoreFiles } from './core.js'
+import { Core, closeOwners, type CoreFiles } from './core.js'
+import { replayEntries } from './replay.js'
 
 export interface OpenOptions {
   /** The core key; null = whatever the storage holds (or a new key pair). */
