@@ -11,57 +11,27 @@ import { defaultStorage } from '#platform/storage'
 import { HypercoreError } from '../errors.js'
 import { BlockEncryption } from '../crypto/block-encryption.js'
 import { discoveryKey as deriveDiscoveryKey } from '../crypto/hash.js'
-import { encodeId, normalizeKey } from '../crypto/id.js'
+import { encodeId } from '../crypto/id.js'
 import { cryptoReady } from '../crypto/sodium.js'
 import type { KeyPair } from '../crypto/types.js'
 import { toStorageFactory } from '../storage/factory.js'
 import type { StorageInput } from '../storage/types.js'
-import type { Core, CoreUpdate } from './core.js'
+import type { Core } from './core.js'
 import { Download, type DownloadRange } from './download.js'
 import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
 import { openCore } from './open.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { SnapshotView } from './snapshot.js'
-import { encodeAppend, resolveEncoding, type ValueCodec, type ValueEncoding } from './value-encoding.js'
+import { checkIndex, parseSessionArgs, requireStorage, type GetOptions, type HypercoreOptions } from './session-options.js'
+import { relayUpdate, waitForBlock } from './session-wiring.js'
+import { encodeAppend, resolveEncoding, type ValueCodec } from './value-encoding.js'
 import { BlockWaits } from './waits.js'
 
-export interface HypercoreOptions {
-  createIfMissing?: boolean
-  overwrite?: boolean
-  /** Count missing blocks in `length` (default true); false makes `length` the contiguous length. */
-  sparse?: boolean
-  valueEncoding?: ValueEncoding
-  encodeBatch?: ((batch: unknown[]) => unknown[]) | null
-  keyPair?: { publicKey: Uint8Array, secretKey?: Uint8Array | null } | null
-  encryptionKey?: Uint8Array | null
-  /** The encryption key is already the block key (§4). */
-  isBlockKey?: boolean
-  onwait?: ((index: number, session: Hypercore) => void) | null
-  /** Default `get` timeout in ms (0 = none). */
-  timeout?: number
-  /** Default `get` wait (true). */
-  wait?: boolean
-  /** false: a read-only session even when the core has its secret key. */
-  writable?: boolean
-  /** A frozen view (see `snapshot()`). */
-  snapshot?: boolean
-  /** With `snapshot`: check out this earlier length of the current fork (seed 002). */
-  length?: number
-}
+export type { HypercoreOptions, GetOptions } from './session-options.js'
 
 interface SessionInit extends HypercoreOptions {
   _parent?: Hypercore
-}
-
-export interface GetOptions {
-  wait?: boolean
-  onwait?: ((index: number, session: Hypercore) => void) | null
-  timeout?: number
-  valueEncoding?: ValueEncoding
-  decrypt?: boolean
-  /** Cancels a waiting get (REQUEST_CANCELLED). */
-  signal?: AbortSignal | null
 }
 
 export class Hypercore extends EventEmitter {
@@ -80,25 +50,15 @@ export class Hypercore extends EventEmitter {
   private readonly _opts: SessionInit
   private _codec: ValueCodec
   private readonly _encodeBatch: ((batch: unknown[]) => unknown[]) | null
-  private readonly _waits = new BlockWaits()
+  /** @internal Blocks this session's gets wait for (session-wiring.ts). */
+  readonly waits = new BlockWaits()
   private _snapshot: SnapshotView | null = null
   private _unlisten: (() => void) | null = null
   private _writable: boolean
 
   constructor (storage: StorageInput | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
     super()
-    if (key !== null && key !== undefined && typeof key === 'object' && !(key instanceof Uint8Array)) {
-      opts = key
-      key = null
-    }
-    const o: SessionInit = { ...(opts ?? {}) }
-    if (o === null || typeof o !== 'object') throw HypercoreError.BAD_ARGUMENT('options must be an object')
-    const keyBytes = key == null ? null : checkKey(key)
-    if (o.keyPair != null) checkKeyPair(o.keyPair)
-    if (o.encryptionKey != null && !(o.encryptionKey instanceof Uint8Array && o.encryptionKey.byteLength === 32)) {
-      throw HypercoreError.BAD_ARGUMENT('encryptionKey must be a 32-byte Uint8Array')
-    }
-    if (o.timeout !== undefined && (!Number.isFinite(o.timeout) || o.timeout < 0)) throw HypercoreError.BAD_ARGUMENT('timeout must be a non-negative number')
+    const { key: keyBytes, opts: o } = parseSessionArgs<SessionInit>(key, opts)
     this._opts = o
     this._codec = resolveEncoding(o.valueEncoding)
     this._encodeBatch = o.encodeBatch ?? null
@@ -169,7 +129,7 @@ export class Hypercore extends EventEmitter {
     this.key = core.key
     this.discoveryKey = deriveDiscoveryKey(core.key)
     this.id = encodeId(core.key)
-    this._unlisten = core.onUpdate(u => this._onupdate(u))
+    this._unlisten = core.onUpdate(u => relayUpdate(this, u))
     this.opened = true
     this.emit('ready')
   }
@@ -182,7 +142,7 @@ export class Hypercore extends EventEmitter {
 
   private async _close (): Promise<void> {
     await this.opening.catch(() => {})
-    this._waits.abort(HypercoreError.SESSION_CLOSED())
+    this.waits.abort(HypercoreError.SESSION_CLOSED())
     this._unlisten?.()
     const core = this.core
     if (core !== null) {
@@ -230,13 +190,7 @@ export class Hypercore extends EventEmitter {
     const core = this.core!
     if (this._snapshot !== null) this._snapshot.check(index)
     if (!(await core.has(index))) {
-      const wait = opts.wait ?? this._opts.wait ?? true
-      if (!wait) return null
-      const onwait = opts.onwait ?? this._opts.onwait ?? null
-      if (onwait !== null) onwait(index, this)
-      const timeout = opts.timeout ?? this._opts.timeout ?? 0
-      const rep = core.replicator
-      await this._waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal), opts.signal)
+      if (!(await waitForBlock(this, core, this.waits, index, opts, this._opts))) return null
       if (this._snapshot !== null) this._snapshot.check(index)
     }
     let stored: Uint8Array
@@ -315,7 +269,7 @@ export class Hypercore extends EventEmitter {
       await this._ready()
       const indexes = Array.isArray(which) ? which : Array.from({ length: Math.max(0, which.end - which.start) }, (_, i) => which.start + i)
       for (const i of indexes) {
-        if (!(await this.core!.has(i))) await this._waits.wait(i, j => this.core!.has(j), 0, null)
+        if (!(await this.core!.has(i))) await this.waits.wait(i, j => this.core!.has(j), 0, null)
       }
     })
   }
@@ -377,38 +331,6 @@ export class Hypercore extends EventEmitter {
     if (this.closed || this.closing !== null) throw HypercoreError.SESSION_CLOSED()
   }
 
-  private _onupdate (u: CoreUpdate): void {
-    if (u.type === 'append') this._waits.wake(u.start, u.end)
-    if (this._snapshot !== null) {
-      if (u.type === 'truncate') this._snapshot.truncated(u.ancestors)
-      return
-    }
-    if (u.type === 'append') this.emit('append')
-    else if (u.type === 'truncate') this.emit('truncate', u.ancestors, u.fork)
-  }
-}
-
-function requireStorage (storage: StorageInput | null): StorageInput {
-  if (storage === null || storage === undefined) throw HypercoreError.BAD_ARGUMENT('storage is required')
-  return storage
-}
-
-function checkKey (key: unknown): Uint8Array {
-  if (typeof key === 'string') return normalizeKey(key)
-  if (!(key instanceof Uint8Array) || key.byteLength !== 32) throw HypercoreError.BAD_ARGUMENT('key must be a 32-byte Uint8Array, a z-base-32 id or 64 hex characters')
-  return key
-}
-
-function checkKeyPair (kp: unknown): void {
-  const k = kp as { publicKey?: unknown, secretKey?: unknown }
-  if (typeof kp !== 'object' || !(k.publicKey instanceof Uint8Array) || k.publicKey.byteLength !== 32) {
-    throw HypercoreError.BAD_ARGUMENT('keyPair.publicKey must be a 32-byte Uint8Array')
-  }
-  if (k.secretKey != null && !(k.secretKey instanceof Uint8Array && k.secretKey.byteLength === 64)) {
-    throw HypercoreError.BAD_ARGUMENT('keyPair.secretKey must be a 64-byte Uint8Array')
-  }
-}
-
-function checkIndex (n: unknown, name: string): asserts n is number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw HypercoreError.BAD_ARGUMENT(`${name} must be a non-negative integer, got ${String(n)}`)
+  /** @internal The frozen view of a snapshot session (null for a live session). */
+  get snapshotView (): SnapshotView | null { return this._snapshot }
 }

@@ -1,0 +1,47 @@
+/**
+ * @module core/session-wiring
+ * What connects one session to the shared core: relaying the core's updates as the session's
+ * events (and to its frozen view, for a snapshot), and waiting for a block that is not
+ * stored yet (`get` with `wait`, `onwait`, `timeout`; the replicator is asked to fetch it).
+ */
+import type { Core, CoreUpdate } from './core.js'
+import type { GetOptions, HypercoreOptions } from './session-options.js'
+import type { SnapshotView } from './snapshot.js'
+import type { BlockWaits } from './waits.js'
+
+/** The session side of an update: its events, its waits, its snapshot view. */
+export interface UpdateTarget {
+  emit (event: string, ...args: unknown[]): boolean
+  readonly waits: BlockWaits
+  readonly snapshotView: SnapshotView | null
+}
+
+/**
+ * Wakes the session's waits for appended blocks; a snapshot only learns that a truncation
+ * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as the seed says.
+ */
+export function relayUpdate (s: UpdateTarget, u: CoreUpdate): void {
+  if (u.type === 'append') s.waits.wake(u.start, u.end)
+  const snapshot = s.snapshotView
+  if (snapshot !== null) {
+    if (u.type === 'truncate') snapshot.truncated(u.ancestors)
+    return
+  }
+  if (u.type === 'append') s.emit('append')
+  else if (u.type === 'truncate') s.emit('truncate', u.ancestors, u.fork)
+}
+
+/**
+ * Waits until block `index` is stored, with the call's options over the session's defaults.
+ * Returns false without waiting when `wait` is off. `onwait` runs once, before waiting.
+ */
+export async function waitForBlock<S> (session: S, core: Core, waits: BlockWaits, index: number, opts: GetOptions, defaults: HypercoreOptions): Promise<boolean> {
+  const wait = opts.wait ?? defaults.wait ?? true
+  if (!wait) return false
+  const onwait = opts.onwait ?? defaults.onwait ?? null
+  if (onwait !== null) onwait(index, session as never)
+  const timeout = opts.timeout ?? defaults.timeout ?? 0
+  const rep = core.replicator
+  await waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal), opts.signal)
+  return true
+}
