@@ -2,7 +2,7 @@ import { test, expect, type Page } from '@playwright/test'
 
 // The Hypercore API suite on real IndexedDB in Chromium (web-test/pages/core.page.ts runs the
 // same cases as test/core/api.test.ts), an IndexedDB transaction aborted mid-append followed
-// by a page reload, and a write → reload → read round trip.
+// by a page reload (rejected ⇔ not committed), and a write → reload → read round trip.
 
 async function open (page: Page): Promise<void> {
   await page.goto('/pages/core.html')
@@ -41,16 +41,19 @@ test('an IndexedDB transaction aborted at each write of an append: after a reloa
     await page.waitForFunction(() => (globalThis as any).testApi)
     const st = await page.evaluate((name) => (globalThis as any).testApi.state(name), name)
     expect(st.signed, `abort at ${n}: signature`).toBe(true)
-    if (st.length === r.before.length) {
-      expect(st, `abort at ${n}`).toEqual(r.before)
+    // The append rejects exactly when it did not commit: an abort after its oplog entry (in
+    // the flush) leaves it resolved, durable, with the flush remembered for a retry.
+    if (r.error !== null) {
+      expect(st, `abort at ${n}: rejected (${r.error}) → before`).toEqual(r.before)
       outcomes.push(`${n}:before(${r.error})`)
     } else {
-      expect(st.blocks, `abort at ${n}`).toEqual([...r.before.blocks, 'four'])
-      if (r.after !== null) expect(st.treeHash).toBe(r.after.treeHash)
-      outcomes.push(`${n}:after(${r.error})`)
+      expect(st.blocks, `abort at ${n}: resolved → after`).toEqual([...r.before.blocks, 'four'])
+      expect(st.treeHash).toBe(r.after.treeHash)
+      outcomes.push(`${n}:after(flush ${r.flushError ?? 'ok'})`)
     }
     if (r.transactions <= n) break // fewer write transactions than n: nothing left to abort
   }
   console.log('abort outcomes:', outcomes.join(' '))
   expect(outcomes.some(o => o.includes('before(STORAGE_ABORTED)'))).toBe(true)
+  expect(outcomes.some(o => o.includes('after(flush STORAGE_ABORTED)'))).toBe(true)
 })

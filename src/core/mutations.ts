@@ -4,6 +4,10 @@
  * by the `Core` methods of the same name, in hypercore@10's crash-safe order (§6.1, see
  * core.ts): stored bytes first, then ONE oplog entry (the commit point), then the in-memory
  * state, then the flush schedule.
+ *
+ * Every read a mutation needs happens BEFORE its commit point (the bitfield pages it will
+ * change are loaded first), so after the entry is written nothing but the flush touches
+ * storage, and a failing flush is deferred (core.ts): a mutation that committed resolves.
  */
 import { HypercoreError } from '../errors.js'
 import type { KeyPair } from '../crypto/types.js'
@@ -45,6 +49,7 @@ export async function appendBlocks (core: Core, blocks: Uint8Array[], opts: Appe
     treeUpgrade: { fork: batch.fork, ancestors: batch.ancestors, length: batch.length, signature: batch.signature },
     bitfield: { drop: false, start: batch.ancestors, length: stored.length }
   }
+  await core.bitfield.loadRange(batch.ancestors, batch.length)
   await core.data.writeBlocks(tree.byteLength, stored)
   await core.oplog.append([entry]) // the commit point
 
@@ -53,7 +58,7 @@ export async function appendBlocks (core: Core, blocks: Uint8Array[], opts: Appe
   core._commit(batch, hash)
   await core._updateContig(false, batch.ancestors, batch.length)
   core._emit({ type: 'append', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: batch.length })
-  if (core._shouldFlush()) await core._flush()
+  if (core._shouldFlush()) await core._flushAfterCommit()
   return { length: batch.length, byteLength: batch.byteLength }
 }
 
@@ -78,7 +83,8 @@ export async function truncateBlocks (core: Core, newLength: number, fork: numbe
     treeUpgrade: { fork: batch.fork, ancestors: batch.ancestors, length: batch.length, signature: batch.signature },
     bitfield: { drop: true, start: batch.ancestors, length: oldLength - batch.ancestors }
   }
-  await core.oplog.append([entry])
+  await core.bitfield.loadRange(batch.ancestors, oldLength)
+  await core.oplog.append([entry]) // the commit point
 
   // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
   if (newLength < oldLength) core.treeFile.truncate(newLength)
@@ -87,7 +93,7 @@ export async function truncateBlocks (core: Core, newLength: number, fork: numbe
   core._commit(batch, hash)
   await core._updateContig(true, batch.ancestors, oldLength)
   core._emit({ type: 'truncate', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: oldLength })
-  await core._flush()
+  await core._flushAfterCommit()
 }
 
 /**
@@ -101,20 +107,38 @@ export async function clearBlocks (core: Core, start: number, end: number): Prom
   // end past it (the bits are dropped up to `end`).
   if (start >= tree.length || end <= start) return
   const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
-  await core.oplog.append([entry])
+  await core.bitfield.loadRange(start, end)
+  await core.oplog.append([entry]) // the commit point
   await core.bitfield.setRange(start, end - start, false)
   await core._updateContig(true, start, end)
 
+  // Freeing the bytes comes after the commit point and may fail on storage: the clear stays
+  // done (the bits say the blocks are gone, reads refuse them), only the space is not given
+  // back yet. The next clear next to or over this range punches it again (the hole grows
+  // over blocks already gone), so nothing leaks for good.
+  let punched: boolean
+  try {
+    punched = await punchHole(core, start, end)
+  } catch {
+    punched = true
+  }
+  // hypercore@10 stops here when no stored bytes are affected, without counting the
+  // mutation towards the flush schedule (the entry replays the bits on open anyway).
+  if (!punched) return
+  core._emit({ type: 'clear', ancestors: tree.length, length: tree.length, fork: tree.fork, start, end })
+  if (core._shouldFlush()) await core._flushAfterCommit()
+}
+
+/** Frees the data bytes of cleared blocks `[start, end)` and gone neighbours; false if none are stored. */
+async function punchHole (core: Core, start: number, end: number): Promise<boolean> {
+  const tree = core.tree
   let from = start
   while (from > 0 && !(await core.bitfield.get(from - 1))) from--
   let to = await core.bitfield.firstSet(end)
   if (to === -1 || to > tree.length) to = tree.length
-  // hypercore@10 stops here when no stored bytes are affected, without counting the
-  // mutation towards the flush schedule (the entry replays the bits on open anyway).
-  if (from >= to || from >= tree.length) return
+  if (from >= to || from >= tree.length) return false
   const offset = await tree.byteOffset(from)
   const endOffset = await tree.byteOffset(to)
   await core.data.clear(offset, endOffset - offset)
-  core._emit({ type: 'clear', ancestors: tree.length, length: tree.length, fork: tree.fork, start, end })
-  if (core._shouldFlush()) await core._flush()
+  return true
 }

@@ -4,12 +4,14 @@
  * in one `disk` map; every mutating call (write, del, truncate) is numbered. Armed at call `n`:
  * - `fail`: call n reports an error and changes nothing (an I/O error);
  * - `torn`: call n lands only half of its bytes, and from then on nothing reaches the disk
- *   while every call still reports success (a power cut in the middle of that write).
+ *   while every call still reports success (a power cut in the middle of that write);
+ * - `stuck`: call n and every later one report an error and change nothing (a full disk, a
+ *   storage that went away) until `reset()`.
  * `disk` can be cloned at any point to "reboot" from exactly what was stored.
  */
 import type { Callback, RandomAccessStorage, StorageStat } from '../../src/storage/types.js'
 
-export type FaultMode = 'fail' | 'torn'
+export type FaultMode = 'fail' | 'torn' | 'stuck'
 
 export class FaultDisk {
   readonly files: Map<string, Uint8Array>
@@ -47,6 +49,7 @@ export class FaultDisk {
   _mutate (apply: (fraction: number) => void): Error | null {
     const n = this.count++
     if (this.crashed) return null
+    if (this._mode === 'stuck' && this._at !== -1 && n >= this._at) return new Error(`injected I/O error at call ${n} (stuck)`)
     if (n === this._at) {
       if (this._mode === 'fail') return new Error(`injected I/O error at call ${n}`)
       apply(0.5)

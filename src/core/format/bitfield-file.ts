@@ -104,6 +104,18 @@ export class BitfieldFile {
     for (let p = 0; p < this._filePages; p++) await this._load(p)
   }
 
+  /**
+   * Loads the pages holding bits `[start, end]` (the page of `end` included). Afterwards a
+   * `setRange` inside them, and a `firstUnset(end)` that ends in them, need no I/O: the core
+   * reads before a mutation's commit point so nothing after it can fail on a read (§6.1).
+   */
+  async loadRange (start: number, end: number): Promise<void> {
+    _checkIndex(start, 'start')
+    _checkIndex(end, 'end')
+    const last = Math.min(Math.floor(end / BITS_PER_PAGE), this._filePages - 1)
+    for (let p = Math.floor(start / BITS_PER_PAGE); p <= last; p++) await this._load(p)
+  }
+
   /** True if page `p` is in memory, or is known to be all zero without reading. */
   isLoaded (pageIndex: number): boolean {
     return this._pages.has(pageIndex) || pageIndex >= this._filePages
