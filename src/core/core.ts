@@ -30,6 +30,7 @@ import type { RandomAccessStorage } from '../storage/types.js'
 import { promisify } from '../storage/promises.js'
 import { Mutex } from './mutex.js'
 import type { ReplicatorHook } from './waits.js'
+import { insertVerified, type VerifiedProof } from './verified.js'
 
 /** hypercore@10 flushes when the oplog grows past this, whatever the counter says. */
 const MAX_OPLOG_BYTES = 65536
@@ -40,7 +41,8 @@ const MAX_REORG_HINTS = 4
 
 /** What a mutation did, as sessions see it. */
 export interface CoreUpdate {
-  type: 'append' | 'truncate' | 'clear'
+  /** 'download': one block a peer proved was stored (replication, core/verified.ts). */
+  type: 'append' | 'truncate' | 'clear' | 'download'
   /** Blocks kept from before (the old length for an append). */
   ancestors: number
   length: number
@@ -254,6 +256,11 @@ export class Core {
       this._emit({ type: 'clear', ancestors: this.tree.length, length: this.tree.length, fork: this.tree.fork, start, end })
       if (this._shouldFlush()) await this._flush()
     })
+  }
+
+  /** Stores a peer's proof, verified under the lock against the tree as it is then (replication, §3.3.5; verified.ts). */
+  insertVerified (verify: (tree: MerkleTree) => Promise<VerifiedProof>): Promise<boolean> {
+    return this._mutation(undefined, async () => insertVerified(this, await verify(this.tree)))
   }
 
   /** Flushes everything the oplog holds into the other files (§6.1). */

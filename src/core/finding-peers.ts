@@ -13,5 +13,6 @@ export function findingPeers (core: Core): () => void {
     if (done) return
     done = true
     core.findingPeers--
+    if (core.findingPeers === 0) core.replicator?.onFindingPeersDone?.()
   }
 }

@@ -27,6 +27,10 @@ import { checkIndex, parseSessionArgs, requireStorage, type GetOptions, type Hyp
 import { relayUpdate, waitForBlock } from './session-wiring.js'
 import { encodeAppend, resolveEncoding, type ValueCodec } from './value-encoding.js'
 import { BlockWaits } from './waits.js'
+// The facade is the one place the core reaches up into replication: `replicate()` and
+// download ranges are API of the session object (hypercore@10's shape).
+import { replicate, Replicator, type Peer, type RangeHandle, type ReplicateOptions } from '../replication/replicator/index.js'
+import type { RawStream, SecretStream } from '../replication/secret-stream/index.js'
 
 export type { HypercoreOptions, GetOptions } from './session-options.js'
 
@@ -147,7 +151,10 @@ export class Hypercore extends EventEmitter {
     const core = this.core
     if (core !== null) {
       core.sessions.delete(this)
-      if (core.sessions.size === 0) await core.close()
+      if (core.sessions.size === 0) {
+        core.replicator?.close?.()
+        await core.close()
+      }
     }
     this.closed = true
     this.emit('close')
@@ -264,14 +271,28 @@ export class Hypercore extends EventEmitter {
     }
   }
 
-  download (range: DownloadRange = {}): Download {
+  /**
+   * Fetches a range from peers (`{start, end}`, end -1 = follow, `{blocks}`, `linear`).
+   * Before the core opened this is the local-only Download; once open, a replication range
+   * with 'progress' events (src/replication/replicator/ranges.ts).
+   */
+  download (range: DownloadRange = {}): Download | RangeHandle {
+    if (this.core !== null && !this.core.closed) return Replicator.for(this.core).download(range)
     return new Download(range, async (which) => {
       await this._ready()
       const indexes = Array.isArray(which) ? which : Array.from({ length: Math.max(0, which.end - which.start) }, (_, i) => which.start + i)
+      const core = this.core!
       for (const i of indexes) {
-        if (!(await this.core!.has(i))) await this.waits.wait(i, j => this.core!.has(j), 0, null)
+        const rep = core.replicator
+        if (!(await core.has(i))) await this.waits.wait(i, j => core.has(j), 0, rep === null ? null : signal => rep.request(i, signal))
       }
     })
+  }
+
+  /** The peers this core replicates with now (open channels, capability checked). */
+  get peers (): Peer[] {
+    const rep = this.core?.replicator
+    return rep instanceof Replicator ? rep.peers.slice() : []
   }
 
   findingPeers (): () => void {
@@ -284,8 +305,10 @@ export class Hypercore extends EventEmitter {
     return findingPeers(this.core)
   }
 
-  replicate (): never {
-    throw HypercoreError.INVALID_OPERATION('replication is not available in this build yet')
+  replicate (isInitiator: boolean | object, opts: ReplicateOptions = {}): RawStream | SecretStream {
+    if (this.closing !== null || this.closed) throw HypercoreError.SESSION_CLOSED()
+    const core = this.core ?? this.opening.then(() => this.core!)
+    return replicate(core, isInitiator, opts)
   }
 
   // --- writes ----------------------------------------------------------------------------

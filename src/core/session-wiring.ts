@@ -21,7 +21,7 @@ export interface UpdateTarget {
  * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as the seed says.
  */
 export function relayUpdate (s: UpdateTarget, u: CoreUpdate): void {
-  if (u.type === 'append') s.waits.wake(u.start, u.end)
+  if (u.type === 'append' || u.type === 'download') s.waits.wake(u.start, u.end)
   const snapshot = s.snapshotView
   if (snapshot !== null) {
     if (u.type === 'truncate') snapshot.truncated(u.ancestors)

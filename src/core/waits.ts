@@ -12,6 +12,10 @@ export interface ReplicatorHook {
   request (index: number, signal: AbortSignal): Promise<void>
   /** Looks for a longer signed length; true if the core grew. */
   update (opts: { wait: boolean }): Promise<boolean>
+  /** The last `findingPeers()` hook finished: pending updates may settle now. */
+  onFindingPeersDone?: () => void
+  /** The core's last session closed: leave every connection. */
+  close?: () => void
 }
 
 interface Waiter {

@@ -1,0 +1,114 @@
+/**
+ * @module core/verified
+ * Storing what a peer proved (§3.3.5), for `Core.insertVerified`: the block bytes, the proof's
+ * tree nodes, the bitfield bit and, for an upgrade, the new signed tree, in hypercore@10's
+ * crash-safe order (data past the end first, then ONE oplog entry as the commit point, then
+ * the in-memory files). A reorg (the proof is for a newer fork, §3.5) also drops everything
+ * past the common prefix, like a local truncate.
+ *
+ * Runs under the core's lock (Core.insertVerified), with the batch verified against the tree
+ * as it is now.
+ */
+import { MerkleTree, type TreeBatch } from '../tree/merkle-tree.js'
+import type { NodeReader, TreeNode } from '../tree/types.js'
+import type { OplogEntry } from './format/oplog-types.js'
+import type { Core, CoreUpdate } from './core.js'
+import { addReorgHint } from './replay.js'
+
+/** What a verified proof carries to store. */
+export interface VerifiedProof {
+  batch: TreeBatch
+  /** The block the proof is about (its stored bytes), if any. */
+  block: { index: number, value: Uint8Array } | null
+}
+
+/**
+ * Stores a verified proof and announces it (append / truncate / download updates). Resolves
+ * false when it brought nothing new.
+ */
+export async function insertVerified (core: Core, v: VerifiedProof): Promise<boolean> {
+  const stored = await storeVerified(core, v)
+  if (stored === null) return false
+  const batch = stored.batch
+  if (stored.reorgFrom !== null) addReorgHint(core.header.hints.reorgs, stored.reorgFrom, core.tree.fork, batch.fork, batch.ancestors)
+  if (stored.upgrade) core._commit(batch, batch.hash())
+  if (stored.reorgFrom !== null) await core._updateContig(true, batch.ancestors, stored.reorgFrom)
+  for (const u of stored.updates) if (u.type === 'download') await core._updateContig(false, u.start, u.end)
+  for (const u of stored.updates) core._emit(u)
+  // A reorg flushes at once, as a local truncate does (the tree file is cut there).
+  if (stored.reorgFrom !== null || core._shouldFlush()) await core._flushAfterCommit()
+  return true
+}
+
+/** What happened, for the caller to commit and announce. */
+interface StoredProof {
+  batch: TreeBatch
+  /** The tree moves to the batch (an upgrade or a reorg). */
+  upgrade: boolean
+  /** Set for a reorg: the old length before it. */
+  reorgFrom: number | null
+  /** The block was new and is now stored. */
+  stored: boolean
+  updates: CoreUpdate[]
+}
+
+/**
+ * Writes a verified proof (see the top of the file). Returns null when it brings nothing new
+ * (a block we already have, an upgrade no longer than our tree).
+ */
+async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof | null> {
+  const { batch, block } = v
+  const tree = core.tree
+  const reorg = batch.upgraded && batch.fork !== tree.fork
+  // A same-fork upgrade that another peer's proof already overtook is only nodes now.
+  if (batch.upgraded && !reorg && batch.length <= tree.length) batch.upgraded = false
+  if (batch.upgraded && !reorg) batch.ancestors = tree.length
+  const oldLength = tree.length
+  const ancestors = reorg ? batch.ancestors : oldLength
+  const haveBlock = block !== null && !reorg && block.index < tree.length && await core.bitfield.get(block.index)
+  const storeBlock = block !== null && !haveBlock && (!reorg || block.index >= ancestors)
+  if (!batch.upgraded && !storeBlock) return null
+
+  // Every read happens before the commit point (as in mutations.ts).
+  if (reorg && oldLength > ancestors) await core.bitfield.loadRange(ancestors, oldLength)
+  if (storeBlock) {
+    // The offset comes from the tree as it will be (the block may lie in the upgraded part).
+    // (the proof's own nodes are not in the tree file yet, and may be the ones needed).
+    const after = overlayTree(core, batch)
+    const offset = await after.byteOffset(block.index)
+    await core.data.writeBlocks(offset, [block.value])
+  }
+  const entry: OplogEntry = {
+    userData: null,
+    treeNodes: batch.nodes,
+    treeUpgrade: batch.upgraded ? { fork: batch.fork, ancestors, length: batch.length, signature: batch.signature } : null,
+    bitfield: reorg
+      ? (oldLength > ancestors ? { drop: true, start: ancestors, length: oldLength - ancestors } : null)
+      : storeBlock ? { drop: false, start: block.index, length: 1 } : null
+  }
+  await core.oplog.append([entry]) // the commit point
+
+  const updates: CoreUpdate[] = []
+  if (reorg) {
+    if (ancestors < oldLength) core.treeFile.truncate(ancestors)
+    await core.bitfield.setRange(ancestors, oldLength - ancestors, false)
+    updates.push({ type: 'truncate', ancestors, length: ancestors, fork: batch.fork, start: ancestors, end: oldLength })
+  }
+  core.treeFile.put(batch.nodes)
+  if (storeBlock && !reorg) await core.bitfield.set(block.index, true)
+  if (batch.upgraded && batch.length > ancestors) {
+    updates.push({ type: 'append', ancestors, length: batch.length, fork: batch.fork, start: ancestors, end: batch.length })
+  }
+  if (storeBlock && !reorg) {
+    updates.push({ type: 'download', ancestors: batch.upgraded ? ancestors : oldLength, length: batch.upgraded ? batch.length : oldLength, fork: batch.fork, start: block.index, end: block.index + 1 })
+  }
+  return { batch, upgrade: batch.upgraded, reorgFrom: reorg ? oldLength : null, stored: storeBlock && !reorg, updates }
+}
+
+/** The tree as it will be after `batch`: its roots over the batch's nodes, then the stored ones. */
+function overlayTree (core: Core, batch: TreeBatch): MerkleTree {
+  const fresh = new Map<number, TreeNode>()
+  for (const n of batch.nodes) fresh.set(n.index, n)
+  const reader: NodeReader = { get: async (i) => fresh.get(i) ?? await core.tree.get(i) }
+  return new MerkleTree(reader, { length: batch.length, roots: batch.roots, fork: batch.fork, signature: batch.signature })
+}

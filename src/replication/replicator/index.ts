@@ -1,0 +1,11 @@
+/**
+ * @module replication/replicator
+ * The hypercore replication protocol over the mux (§5.6–§5.9): `replicate()` and the
+ * per-core `Replicator`.
+ */
+export { replicate, muxOf, type ReplicateOptions } from './replicate.js'
+export { Replicator } from './replicator.js'
+export { Peer } from './peer.js'
+export { RangeHandle, type RangeSpec, type RangeProgress } from './ranges.js'
+export { RemoteBitfield } from './remote-bitfield.js'
+export type { ReplicatorOptions, Outstanding } from './types.js'

@@ -1,0 +1,225 @@
+/**
+ * @module replication/replicator/ranges
+ * `core.download(range)` with peers (seed; §5.7): `{start, end}` (end -1 follows the core
+ * forever), `{blocks}`, `linear`. Each range keeps a cursor at its first block not yet
+ * stored, so a scheduling pass looks at a bounded window past it, never the whole range.
+ * Progress ('progress' events: blocks and bytes done of the total) is counted from the
+ * core's own updates, so a page can draw a bar; `done()` resolves once every block is
+ * stored, `destroy()` rejects it with REQUEST_CANCELLED and cancels what only it wanted.
+ */
+import { EventEmitter } from 'events'
+import { HypercoreError } from '../../errors.js'
+import type { CoreUpdate } from '../../core/core.js'
+import type { Replicator } from './replicator.js'
+import { RemoteBitfield } from './remote-bitfield.js'
+
+export interface RangeSpec {
+  start?: number
+  /** Exclusive; -1 follows the core as it grows (never done). */
+  end?: number
+  blocks?: number[]
+  /** Fetch in order (ours always go in order; kept for API compatibility). */
+  linear?: boolean
+}
+
+export interface RangeProgress {
+  /** Blocks of the range stored locally. */
+  blocks: number
+  /** Blocks in the range (for end -1: up to the core's current length). */
+  totalBlocks: number
+  /** Bytes downloaded for this range since it started (stored sizes). */
+  bytes: number
+}
+
+/** How far past its cursor a range looks per pass (bounds the work when nobody has blocks). */
+const SCAN_WINDOW = 4096
+
+export class RangeHandle extends EventEmitter {
+  readonly start: number
+  readonly end: number
+  readonly blocks: number[] | null
+  readonly linear: boolean
+  destroyed = false
+  private readonly _rep: Replicator
+  /** Blocks of the range counted as stored (a prefix + sparse pages, not one entry per block). */
+  private readonly _have = new RemoteBitfield()
+  private _count = 0
+  private _bytes = 0
+  private _cursor = 0
+  private _ready = false
+  private _resolve: () => void = () => {}
+  private _reject: (err: Error) => void = () => {}
+  private readonly _done: Promise<void>
+
+  constructor (rep: Replicator, spec: RangeSpec) {
+    super()
+    const start = spec.start ?? 0
+    const end = spec.end ?? -1
+    if (!Number.isSafeInteger(start) || start < 0) throw HypercoreError.BAD_ARGUMENT('download start must be a non-negative integer')
+    if (!Number.isSafeInteger(end) || end < -1) throw HypercoreError.BAD_ARGUMENT('download end must be an integer ≥ -1')
+    if (spec.blocks !== undefined && !spec.blocks.every(b => Number.isSafeInteger(b) && b >= 0)) throw HypercoreError.BAD_ARGUMENT('download blocks must be non-negative integers')
+    this._rep = rep
+    this.start = start
+    this.end = end
+    this.blocks = spec.blocks !== undefined ? [...new Set(spec.blocks)].sort((a, b) => a - b) : null
+    this.linear = spec.linear === true
+    this._cursor = this.blocks === null ? start : 0
+    this._done = new Promise<void>((resolve, reject) => { this._resolve = resolve; this._reject = reject })
+    this._done.catch(() => {})
+  }
+
+  done (): Promise<void> { return this._done }
+
+  get progress (): RangeProgress {
+    return { blocks: this._count, totalBlocks: this._total(), bytes: this._bytes }
+  }
+
+  destroy (): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this._rep.ranges.remove(this)
+    this._reject(HypercoreError.REQUEST_CANCELLED('Download was cancelled'))
+  }
+
+  /** @internal Counts what is already stored, then starts. */
+  async _init (): Promise<void> {
+    const core = this._rep.core
+    for (const i of this._indexesUpTo(core.length)) if (await core.bitfield.get(i)) this._mark(i, 0)
+    this._ready = true
+    this._check()
+  }
+
+  /** @internal A core update: count blocks of ours that arrived. */
+  _onlocal (u: CoreUpdate, blockBytes: number): void {
+    if (!this._ready) return
+    if (u.type === 'download') this._mark(u.start, blockBytes)
+    if (u.type === 'append' && this._rep.core.writable) for (const i of this._indexesIn(u.start, u.end)) this._mark(i, 0)
+    else if (u.type === 'truncate' || u.type === 'clear') {
+      for (const i of this._indexesIn(u.start, u.end)) if (this._have.get(i)) this._count--
+      this._have.clearRange(u.start, u.end - u.start)
+      this._cursor = this.blocks === null ? Math.min(this._cursor, Math.max(this.start, u.start)) : 0
+    }
+    this._check()
+  }
+
+  /** @internal True if this range still needs `index`. */
+  _wants (index: number): boolean {
+    if (!this._ready || this._have.get(index)) return false
+    if (this.blocks !== null) return this.blocks.includes(index)
+    return index >= this.start && (this.end === -1 || index < this.end)
+  }
+
+  /** @internal One scheduling pass: request blocks from the cursor on, while peers have room. */
+  _fill (): void {
+    if (!this._ready) return
+    const rep = this._rep
+    const length = rep.core.length
+    let scanned = 0
+    if (this.blocks !== null) {
+      while (this._cursor < this.blocks.length && this._have.get(this.blocks[this._cursor]!)) this._cursor++
+      for (let k = this._cursor; k < this.blocks.length && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); k++, scanned++) {
+        const i = this.blocks[k]!
+        if (i < length && !this._have.get(i)) rep.scheduler.tryBlock(i, 0)
+      }
+      return
+    }
+    const end = this.end === -1 ? length : Math.min(this.end, length)
+    while (this._cursor < end && this._have.get(this._cursor)) this._cursor++
+    for (let i = this._cursor; i < end && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); i++, scanned++) {
+      if (!this._have.get(i)) rep.scheduler.tryBlock(i, 0)
+    }
+  }
+
+  private _mark (index: number, bytes: number): void {
+    if (!this._wantsIndex(index) || this._have.get(index)) return
+    this._have.setRange(index, 1)
+    this._count++
+    this._bytes += bytes
+    if (bytes > 0 || this._ready) this.emit('progress', this.progress)
+  }
+
+  private _wantsIndex (index: number): boolean {
+    if (this.blocks !== null) return this.blocks.includes(index)
+    return index >= this.start && (this.end === -1 || index < this.end)
+  }
+
+  private _total (): number {
+    if (this.blocks !== null) return this.blocks.length
+    if (this.end === -1) return Math.max(0, this._rep.core.length - this.start)
+    return this.end - this.start
+  }
+
+  private _check (): void {
+    if (this.destroyed || this.end === -1 && this.blocks === null) return
+    if (this._count < this._total()) return
+    this._rep.ranges.remove(this)
+    this._resolve()
+  }
+
+  private * _indexesUpTo (length: number): Iterable<number> {
+    yield * this._indexesIn(0, length)
+  }
+
+  private * _indexesIn (from: number, to: number): Iterable<number> {
+    if (this.blocks !== null) {
+      for (const b of this.blocks) if (b >= from && b < to) yield b
+      return
+    }
+    const end = this.end === -1 ? to : Math.min(this.end, to)
+    for (let i = Math.max(this.start, from); i < end; i++) yield i
+  }
+}
+
+/** Every live range of one core. */
+export class RangeDownloads {
+  private readonly _rep: Replicator
+  private readonly _ranges = new Set<RangeHandle>()
+
+  constructor (rep: Replicator) {
+    this._rep = rep
+  }
+
+  add (spec: RangeSpec): RangeHandle {
+    const r = new RangeHandle(this._rep, spec)
+    this._ranges.add(r)
+    r._init().then(() => this._rep.scheduler.kick(), (err: unknown) => { this._ranges.delete(r); r.emit('error', err) })
+    return r
+  }
+
+  remove (r: RangeHandle): void {
+    if (!this._ranges.delete(r)) return
+    // Cancel requests only this range wanted (§3.4: the caller gave up).
+    if (r.destroyed) this._rep.scheduler.cancelUnwanted()
+  }
+
+  wants (index: number): boolean {
+    for (const r of this._ranges) if (r._wants(index)) return true
+    return false
+  }
+
+  fill (): void {
+    for (const r of this._ranges) {
+      if (!this._rep.scheduler.hasCapacity()) return
+      r._fill()
+    }
+  }
+
+  /** A core update (appends, truncations, clears); downloads come through `ondownload`. */
+  onlocal (u: CoreUpdate): void {
+    if (u.type === 'download') return
+    for (const r of [...this._ranges]) r._onlocal(u, 0)
+  }
+
+  /** A block a peer sent was stored (`bytes`: its stored size). */
+  ondownload (index: number, bytes: number): void {
+    const u: CoreUpdate = { type: 'download', ancestors: 0, length: 0, fork: 0, start: index, end: index + 1 }
+    for (const r of [...this._ranges]) r._onlocal(u, bytes)
+  }
+
+  abort (err: Error): void {
+    for (const r of [...this._ranges]) {
+      this._ranges.delete(r)
+      if (!r.destroyed) { r.destroyed = true; (r as unknown as { _reject: (e: Error) => void })._reject(err) }
+    }
+  }
+}

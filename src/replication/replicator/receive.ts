@@ -1,0 +1,80 @@
+/**
+ * @module replication/replicator/receive
+ * The requester side of an answer: match a `data` message to the request it answers
+ * (§3.3.4), verify its proof against our tree under the core's lock, and store it through
+ * `Core.insertVerified` (§3.3.5). A reorg answer (§3.5) also finds how much of our old tree
+ * the new one keeps.
+ */
+import { HypercoreError } from '../../errors.js'
+import type { Core } from '../../core/core.js'
+import type { VerifiedProof } from '../../core/verified.js'
+import * as flat from '../../tree/flat.js'
+import type { MerkleTree } from '../../tree/merkle-tree.js'
+import { nodeEquals } from '../../tree/nodes.js'
+import { verifyProof } from '../../tree/proof-verify.js'
+import type { DataMessage } from '../../wire/messages.js'
+import type { Outstanding } from './types.js'
+
+/** Whether `data` answers `req` field by field (§3.3.4). JS treats a mismatch as noData. */
+export function matches (req: Outstanding, data: DataMessage): boolean {
+  const r = req.message
+  if (data.fork !== r.fork) return false
+  if ((r.block === null) !== (data.block === null)) return false
+  if (r.block !== null && data.block!.index !== r.block.index) return false
+  if ((r.hash === null) !== (data.hash === null)) return false
+  if (r.hash !== null && data.hash!.index !== r.hash.index) return false
+  if (data.seek !== null && (r.seek === null || data.seek.bytes !== r.seek.bytes)) return false
+  if (data.upgrade !== null && r.upgrade === null) return false
+  if (r.upgrade !== null && data.upgrade !== null && data.upgrade.start !== r.upgrade.start) return false
+  return true
+}
+
+/** What applying an answer did. */
+export interface Applied {
+  /** Something new was stored. */
+  changed: boolean
+  /** The block's stored size when the block was new. */
+  blockBytes: number
+}
+
+/**
+ * Verifies and stores `data` (already matched). A proof from a fork we have left since the
+ * request went out is dropped quietly; a bad proof throws INVALID_PROOF / INVALID_SIGNATURE.
+ */
+export async function applyData (core: Core, req: Outstanding, data: DataMessage): Promise<Applied> {
+  let blockBytes = 0
+  const verifySignature = (hash: Uint8Array, length: number, fork: number, sig: Uint8Array): boolean => core.verifier.verify(hash, length, fork, sig)
+  const changed = await core.insertVerified(async (tree): Promise<VerifiedProof> => {
+    const reorg = req.kind === 'reorg'
+    // Our own fork moved on since we asked (a reorg from another peer): the answer is moot.
+    if (!reorg && tree.fork !== req.message.fork) return { batch: tree.batch(), block: null }
+    if (reorg && data.fork <= tree.fork) return { batch: tree.batch(), block: null }
+    const batch = await verifyProof(tree, data, verifySignature)
+    if (reorg) {
+      if (data.upgrade === null) throw HypercoreError.INVALID_PROOF('a reorg answer must carry an upgrade')
+      batch.ancestors = await commonPrefix(tree, batch.roots)
+    }
+    const block = data.block === null ? null : { index: data.block.index, value: data.block.value }
+    if (block !== null) blockBytes = block.value.byteLength
+    return { batch, block }
+  })
+  return { changed, blockBytes: changed ? blockBytes : 0 }
+}
+
+/**
+ * How many leading blocks the new tree (given by its verified roots) shares with ours: the
+ * roots we store unchanged, left to right. This is a lower bound of the true common prefix
+ * (§3.5 narrows it further with hash requests); dropping more than needed only costs a
+ * re-download, never correctness.
+ */
+async function commonPrefix (tree: MerkleTree, roots: readonly { index: number, size: number, hash: Uint8Array }[]): Promise<number> {
+  let ancestors = 0
+  for (const r of roots) {
+    const end = flat.rightSpan(r.index) / 2 + 1
+    if (end > tree.length) break
+    const ours = await tree.get(r.index)
+    if (ours === null || !nodeEquals(ours, r)) break
+    ancestors = end
+  }
+  return ancestors
+}

@@ -1,0 +1,270 @@
+/**
+ * @module replication/replicator/replicator
+ * The replicator of one core: its peers (one per connection), the core's replication hook
+ * (`get` → fetch a block, `update` → find a longer signed length), and the reactions to what
+ * peers say (§5.7). Choosing what to request from whom is scheduler.ts; answering is
+ * serve.ts; checking and storing answers is receive.ts; download ranges are ranges.ts.
+ */
+import type { EventEmitter } from 'events'
+import { HypercoreError } from '../../errors.js'
+import type { Core, CoreUpdate } from '../../core/core.js'
+import type { ReplicatorHook } from '../../core/waits.js'
+import { discoveryKey } from '../../crypto/index.js'
+import type { BitfieldMessage, CancelMessage, DataMessage, NoDataMessage, RangeMessage, RequestMessage, SyncMessage, WantMessage } from '../../wire/messages.js'
+import type { Mux } from '../mux/index.js'
+import type { SecretStream } from '../secret-stream/index.js'
+import { Peer, type PeerHost } from './peer.js'
+import { applyData, matches } from './receive.js'
+import { Scheduler } from './scheduler.js'
+import { answerWant, cancelRequest, queueRequest } from './serve.js'
+import { DEFAULT_MAX_REMOTE_QUEUE, type Outstanding, type ReplicatorOptions } from './types.js'
+import { RangeDownloads, type RangeHandle, type RangeSpec } from './ranges.js'
+
+export class Replicator implements ReplicatorHook, PeerHost {
+  readonly core: Core
+  readonly key: Uint8Array
+  readonly discoveryKey: Uint8Array
+  /** Peers whose channel is open (capability checked). */
+  readonly peers: Peer[] = []
+  readonly scheduler: Scheduler
+  readonly ranges: RangeDownloads
+  private readonly _maxRemoteQueue: number
+  private readonly _pending = new Set<Peer>()
+  private _updateWaiters: Array<() => void> = []
+  private readonly _unlisten: () => void
+  private _closed = false
+
+  private constructor (core: Core, opts: ReplicatorOptions) {
+    this.core = core
+    this.key = core.key
+    this.discoveryKey = discoveryKey(core.key)
+    this._maxRemoteQueue = opts.maxRemoteQueue ?? DEFAULT_MAX_REMOTE_QUEUE
+    this.scheduler = new Scheduler(this, opts)
+    this.ranges = new RangeDownloads(this)
+    this._unlisten = core.onUpdate(u => this._onlocal(u))
+  }
+
+  /** The core's replicator, made on first use and kept in the core's hook slot. */
+  static for (core: Core, opts: ReplicatorOptions = {}): Replicator {
+    if (core.replicator instanceof Replicator) return core.replicator
+    const r = new Replicator(core, opts)
+    core.replicator = r
+    return r
+  }
+
+  /** Joins a connection: one channel on its mux, opened once the handshake hash is known. */
+  attach (mux: Mux, stream: SecretStream): void {
+    if (this._closed || mux.destroyed) return
+    if (mux.opened({ protocol: 'hypercore/alpha', id: this.discoveryKey })) return
+    let peer: Peer
+    try {
+      peer = new Peer(this, mux, stream)
+    } catch (err) {
+      if (HypercoreError.is(err, 'INVALID_OPERATION')) return // already replicating over it
+      throw err
+    }
+    this._pending.add(peer)
+    const open = (): void => { if (!peer.closed && !this._closed) peer.open() }
+    if (stream.handshakeHash !== null) open()
+    else void stream.opened.then(ok => { if (ok) open() })
+  }
+
+  // --- ReplicatorHook ----------------------------------------------------------------------
+
+  request (index: number, signal: AbortSignal): Promise<void> {
+    return this.scheduler.want(index, signal)
+  }
+
+  /** Resolves once every peer has said its length and any longer one was fetched (§5.7). */
+  async update (opts: { wait: boolean }): Promise<boolean> {
+    const before = { length: this.core.length, fork: this.core.fork }
+    if (this.peers.length === 0 && this._pending.size === 0 && this.core.findingPeers === 0 && !opts.wait) return false
+    await new Promise<void>(resolve => {
+      this._updateWaiters.push(resolve)
+      this.checkUpdates()
+    })
+    return this.core.length !== before.length || this.core.fork !== before.fork
+  }
+
+  onFindingPeersDone (): void { this.checkUpdates() }
+
+  download (spec: RangeSpec): RangeHandle { return this.ranges.add(spec) }
+
+  close (): void {
+    if (this._closed) return
+    this._closed = true
+    this._unlisten()
+    for (const p of [...this.peers, ...this._pending]) p.close()
+    this.scheduler.abort(HypercoreError.SESSION_CLOSED())
+    this.ranges.abort(HypercoreError.SESSION_CLOSED())
+    for (const w of this._updateWaiters.splice(0)) w()
+    if (this.core.replicator === this) this.core.replicator = null
+  }
+
+  /** Re-checks the `update()` waiters: done when nobody can give us more right now. */
+  checkUpdates (): void {
+    if (this._updateWaiters.length === 0) return
+    if (!this._closed) {
+      if (this.core.findingPeers > 0 && this.peers.length === 0) return
+      if (this._pending.size > 0) return
+      if (this.peers.some(p => !p.remoteSynced)) return
+      if (this.scheduler.upgrading || this.peers.some(p => this.scheduler.canUpgradeFrom(p, true))) return
+    }
+    for (const w of this._updateWaiters.splice(0)) w()
+  }
+
+  // --- events on every session -------------------------------------------------------------
+
+  emit (name: string, ...args: unknown[]): void {
+    for (const s of [...this.core.sessions]) (s as EventEmitter).emit(name, ...args)
+  }
+
+  // --- PeerHost: channel events --------------------------------------------------------------
+
+  onopen (peer: Peer): void {
+    if (this._closed) { peer.close(); return }
+    this._pending.delete(peer)
+    this.peers.push(peer)
+    // §5.7: sync, then our contiguous prefix, as one batch.
+    peer.channel.cork()
+    this.sendSync(peer)
+    const contig = Math.min(this.core.contiguousLength, this.core.length)
+    if (contig > 0) peer.sendRange(false, 0, contig)
+    peer.channel.uncork()
+    this.emit('peer-add', peer)
+    this.scheduler.kick()
+  }
+
+  onclose (peer: Peer): void {
+    for (const w of peer.drainWaiters.splice(0)) w()
+    peer.remoteQueue.length = 0
+    if (this._pending.delete(peer)) { this.checkUpdates(); return }
+    const i = this.peers.indexOf(peer)
+    if (i === -1) return
+    this.peers.splice(i, 1)
+    this.scheduler.dropPeer(peer)
+    this.emit('peer-remove', peer)
+    this.checkUpdates()
+    this.scheduler.kick()
+  }
+
+  ondrain (peer: Peer): void {
+    for (const w of peer.drainWaiters.splice(0)) w()
+  }
+
+  onsync (peer: Peer, m: SyncMessage): void {
+    const forkChanged = peer.remoteSynced && m.fork !== peer.remoteFork
+    if (forkChanged || m.length < peer.remoteLength) peer.remoteBitfield.truncate(m.length)
+    if (forkChanged || m.length !== peer.remoteLength || m.canUpgrade) peer.upgradeRefused = false
+    peer.remoteSynced = true
+    peer.remoteFork = m.fork
+    peer.remoteLength = m.length
+    peer.remoteCanUpgrade = m.canUpgrade
+    peer.remoteUploading = m.uploading
+    peer.remoteDownloading = m.downloading
+    peer.lengthAcked = m.fork === this.core.fork ? m.remoteLength : 0
+    this.sendSync(peer) // echoes its length (§5.7: JS readers wait for that ack)
+    this.scheduler.kick()
+    this.checkUpdates()
+  }
+
+  onrequest (peer: Peer, m: RequestMessage): void {
+    queueRequest(this.core, peer, m, this._maxRemoteQueue, (index, bytes) => this.emit('upload', index, bytes, peer))
+  }
+
+  oncancel (peer: Peer, m: CancelMessage): void { cancelRequest(peer, m.request) }
+
+  async ondata (peer: Peer, m: DataMessage): Promise<void> {
+    const req = peer.inflight.get(m.request)
+    if (req === undefined) {
+      if (peer.cancelled.delete(m.request)) return // we gave up on it; the answer crossed our cancel
+      if (m.request === 0) return // a conflict check we did not ask for: nothing to compare (§3.5)
+      throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
+    }
+    this.scheduler.settle(req)
+    if (!matches(req, m)) {
+      this.scheduler.refused(req)
+      return
+    }
+    try {
+      const applied = await applyData(this.core, req, m)
+      if (applied.blockBytes > 0 && m.block !== null) {
+        this.ranges.ondownload(m.block.index, applied.blockBytes)
+        this.emit('download', m.block.index, applied.blockBytes, peer)
+      }
+    } catch (err) {
+      if (HypercoreError.is(err, 'INVALID_PROOF') || HypercoreError.is(err, 'INVALID_SIGNATURE')) {
+        this.scheduler.refused(req)
+        this.emit('verification-error', err, req.message, m, peer)
+        throw err // ends this connection only (the mux destroys its own stream)
+      }
+      if (HypercoreError.is(err, 'SESSION_CLOSED')) return
+      this.scheduler.failed(req, err)
+      return
+    } finally {
+      this.scheduler.kick()
+      this.checkUpdates()
+    }
+  }
+
+  onnodata (peer: Peer, m: NoDataMessage): void {
+    const req = peer.inflight.get(m.request)
+    if (req === undefined) return
+    this.scheduler.settle(req)
+    this.scheduler.refused(req)
+    this.scheduler.kick()
+    this.checkUpdates()
+  }
+
+  onwant (peer: Peer, m: WantMessage): Promise<void> { return answerWant(this.core, peer, m) }
+
+  onbitfield (peer: Peer, m: BitfieldMessage): void {
+    peer.remoteBitfield.applyWords(m.start, m.bitfield)
+    this.scheduler.kick()
+  }
+
+  onrange (peer: Peer, m: RangeMessage): void {
+    if (m.drop) peer.remoteBitfield.clearRange(m.start, m.length)
+    else peer.remoteBitfield.setRange(m.start, m.length)
+    this.scheduler.kick()
+  }
+
+  // --- our side ------------------------------------------------------------------------------
+
+  sendSync (peer: Peer): void {
+    const core = this.core
+    const sameFork = peer.remoteFork === core.fork
+    const remoteLength = sameFork ? peer.remoteLength : 0
+    peer.sendSync({
+      fork: core.fork,
+      length: core.length,
+      remoteLength,
+      // §5.7: we can prove from the peer's length up to ours (same fork, and it is shorter).
+      canUpgrade: sameFork && (remoteLength === 0 || remoteLength < core.length) && core.tree.signature !== null,
+      downloading: true
+    })
+  }
+
+  /** A change to the core (ours or one a peer proved): tell every peer (§5.7). */
+  private _onlocal (u: CoreUpdate): void {
+    for (const peer of this.peers) {
+      if (u.type === 'append' && this.core.writable) {
+        peer.channel.cork()
+        peer.sendRange(false, u.start, u.end - u.start)
+        this.sendSync(peer)
+        peer.channel.uncork()
+      } else if (u.type === 'download') {
+        peer.sendRange(false, u.start, u.end - u.start)
+      } else if (u.type === 'clear') {
+        peer.sendRange(true, u.start, u.end - u.start)
+      } else {
+        this.sendSync(peer)
+      }
+    }
+    if (u.type === 'download' || (u.type === 'append' && this.core.writable)) this.scheduler.storedRange(u.start, u.end)
+    if (u.type !== 'download') this.scheduler.kick()
+    this.ranges.onlocal(u)
+  }
+}
+
+export type { Outstanding }

@@ -1,0 +1,32 @@
+/**
+ * @module replication/replicator/types
+ * Shapes shared by the replicator's files: our outstanding requests and the limits.
+ */
+import type { RequestMessage } from '../../wire/messages.js'
+import type { Peer } from './peer.js'
+
+/** What a request was for: how the answer is matched and applied (§3.3.4). */
+export type RequestKind = 'block' | 'upgrade' | 'reorg' | 'conflict'
+
+/** A request we sent and have not had an answer for. */
+export interface Outstanding {
+  peer: Peer
+  kind: RequestKind
+  message: RequestMessage
+  /** The caller's priority: 1 for a `get`, 0 for background ranges (§5.7). */
+  priority: number
+}
+
+export interface ReplicatorOptions {
+  /** Requests in flight per peer (hypercore@10 on plain streams: 16 × 3 = 48, §5.7). */
+  maxInflight?: number
+  /** Remote requests queued per peer before it counts as a flood (PROTOCOL_ERROR). */
+  maxRemoteQueue?: number
+  /** Ask a longer peer for its signed length as soon as it announces one (default true). */
+  eagerUpgrade?: boolean
+}
+
+export const DEFAULT_MAX_INFLIGHT = 48
+export const DEFAULT_MAX_REMOTE_QUEUE = 2048
+/** Blocks per `want` segment: one 256 KiB bitfield segment (§5.7). */
+export const WANT_SEGMENT = 2097152
