@@ -19,6 +19,13 @@ test('core API suite passes on IndexedDB and memory in Chromium', async ({ page 
   expect(result.groups.length).toBe(3)
 })
 
+test('IdbStorage releases its connection when the last file closes (the database can be deleted) and reopens transparently', async ({ page }) => {
+  await open(page)
+  const g = await page.evaluate(() => (globalThis as any).testApi.release())
+  expect(g.failed).toEqual([])
+  expect(g.passed.length).toBe(4)
+})
+
 test('a core written to IndexedDB survives a page reload', async ({ page }) => {
   await open(page)
   const written = await page.evaluate(() => (globalThis as any).testApi.write('core-reload', ['a', 'b', 'c']))

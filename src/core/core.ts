@@ -13,31 +13,37 @@
  *      cut back to its header. Entries carry the active slot's bit, so entries a newer header
  *      already covers are ignored on replay even if the cut never happened.
  *
+ * A mutation resolves once it has committed. A flush that fails after that loses nothing
+ * (the oplog still describes every change, and a failed flush keeps its pages and nodes
+ * dirty), so it is only remembered: the next mutation (or `flush()`, or `close()`) retries it
+ * first, and rejects with the storage's typed error if the retry fails too — changing nothing.
+ *
  * The flush schedule, entry contents and header contents match hypercore@10 byte for byte
  * (checked by test/core/differential.test.ts), so the files interoperate both ways.
  */
 import { HypercoreError } from '../errors.js'
 import type { KeyPair } from '../crypto/types.js'
 import type { Verifier } from '../crypto/verifier.js'
-import { MerkleTree, type TreeBatch } from '../tree/merkle-tree.js'
-import type { TreeNode } from '../tree/types.js'
+import type { MerkleTree, TreeBatch } from '../tree/merkle-tree.js'
 import type { Oplog } from './format/oplog.js'
-import type { OplogEntry, OplogHeader, ReorgHint } from './format/oplog-types.js'
+import type { OplogHeader } from './format/oplog-types.js'
 import type { TreeFile } from './format/tree-file.js'
 import type { BitfieldFile } from './format/bitfield-file.js'
 import type { DataFile } from './format/data-file.js'
 import type { RandomAccessStorage } from '../storage/types.js'
 import { promisify } from '../storage/promises.js'
 import { Mutex } from './mutex.js'
+import { appendBlocks, clearBlocks, truncateBlocks, type AppendOptions } from './mutations.js'
+import { updateContig } from './replay.js'
 import type { ReplicatorHook } from './waits.js'
+
+export type { PreAppend, AppendOptions } from './mutations.js'
 import { insertVerified, type VerifiedProof } from './verified.js'
 
 /** hypercore@10 flushes when the oplog grows past this, whatever the counter says. */
 const MAX_OPLOG_BYTES = 65536
 /** …and otherwise every this many mutations. */
 const FLUSH_EVERY = 4
-/** At most this many reorg hints are kept in the header (§3.5). */
-const MAX_REORG_HINTS = 4
 
 /** What a mutation did, as sessions see it. */
 export interface CoreUpdate {
@@ -72,9 +78,6 @@ export interface CoreParts {
   keyPair: KeyPair | null
 }
 
-/** Turns user blocks into stored blocks at `start` on `fork` (block encryption, §4). */
-export type PreAppend = (blocks: Uint8Array[], start: number, fork: number) => Uint8Array[]
-
 export class Core {
   readonly files: CoreFiles
   readonly oplog: Oplog
@@ -100,6 +103,8 @@ export class Core {
   private _autoFlush = 1
   private _manifestFlushed: boolean
   private _closing: Promise<void> | null = null
+  /** The error of a flush that failed after its mutation committed (retried first, see above). */
+  private _flushError: HypercoreError | null = null
 
   constructor (parts: CoreParts) {
     this.files = parts.files
@@ -149,113 +154,21 @@ export class Core {
     return this.data.read(offset, size)
   }
 
-  // --- mutations -------------------------------------------------------------------------
+  // --- mutations (mutations.ts), each under the mutex ---------------------------------------
 
-  /**
-   * Appends blocks (§6.1 order, see the top of this file). `check` runs once the lock is held
-   * (the session uses it to refuse work queued before it closed); `preappend` turns the
-   * blocks into their stored form at the index and fork they will really get.
-   */
-  append (blocks: Uint8Array[], opts: { keyPair?: KeyPair | null, preappend?: PreAppend | null, check?: () => void } = {}): Promise<{ length: number, byteLength: number }> {
-    return this.mutex.run(async () => {
-      this._checkOpen()
-      opts.check?.()
-      const keyPair = opts.keyPair ?? this.keyPair
-      if (keyPair === null || keyPair.secretKey == null) throw HypercoreError.SESSION_NOT_WRITABLE()
-      if (blocks.length === 0) return { length: this.tree.length, byteLength: this.tree.byteLength }
-      const stored = opts.preappend != null ? opts.preappend(blocks, this.tree.length, this.tree.fork) : blocks
-
-      const batch = this.tree.batch()
-      for (const b of stored) batch.append(b)
-      const hash = batch.hash()
-      batch.signature = this.verifier.sign(hash, batch.length, batch.fork, keyPair)
-
-      const entry: OplogEntry = {
-        userData: null,
-        treeNodes: batch.nodes,
-        treeUpgrade: { fork: batch.fork, ancestors: batch.ancestors, length: batch.length, signature: batch.signature },
-        bitfield: { drop: false, start: batch.ancestors, length: stored.length }
-      }
-      await this.data.writeBlocks(this.tree.byteLength, stored)
-      await this.oplog.append([entry]) // the commit point
-
-      this.treeFile.put(batch.nodes)
-      await this.bitfield.setRange(batch.ancestors, stored.length, true)
-      this._commit(batch, hash)
-      await this._updateContig(false, batch.ancestors, batch.length)
-      this._emit({ type: 'append', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: batch.length })
-      if (this._shouldFlush()) await this._flush()
-      return { length: batch.length, byteLength: batch.byteLength }
-    })
+  /** Appends blocks (§6.1 order, see the top of this file and mutations.ts). */
+  append (blocks: Uint8Array[], opts: AppendOptions = {}): Promise<{ length: number, byteLength: number }> {
+    return this._mutation(opts.check, () => appendBlocks(this, blocks, opts))
   }
 
-  /**
-   * Truncates to `newLength` on fork `fork` (§3.5): one entry with the new (shorter) tree and
-   * a bitfield drop, then always a flush (as hypercore@10 does: the tree file is cut there).
-   */
+  /** Truncates to `newLength` on fork `fork` (§3.5); always flushes. */
   truncate (newLength: number, fork: number, opts: { keyPair?: KeyPair | null, check?: () => void } = {}): Promise<void> {
-    return this.mutex.run(async () => {
-      this._checkOpen()
-      opts.check?.()
-      const keyPair = opts.keyPair ?? this.keyPair
-      if (keyPair === null || keyPair.secretKey == null) throw HypercoreError.SESSION_NOT_WRITABLE()
-      if (!Number.isSafeInteger(newLength) || newLength < 0 || newLength > this.tree.length) {
-        throw HypercoreError.BAD_ARGUMENT(`cannot truncate to ${String(newLength)}: the core has ${this.tree.length} blocks`)
-      }
-      const oldLength = this.tree.length
-      const batch = await this.tree.truncate(newLength, fork)
-      const hash = batch.hash()
-      batch.signature = newLength > 0 ? this.verifier.sign(hash, batch.length, batch.fork, keyPair) : null
-
-      const entry: OplogEntry = {
-        userData: null,
-        treeNodes: batch.nodes,
-        treeUpgrade: { fork: batch.fork, ancestors: batch.ancestors, length: batch.length, signature: batch.signature },
-        bitfield: { drop: true, start: batch.ancestors, length: oldLength - batch.ancestors }
-      }
-      await this.oplog.append([entry])
-
-      // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
-      if (newLength < oldLength) this.treeFile.truncate(newLength)
-      await this.bitfield.setRange(batch.ancestors, oldLength - batch.ancestors, false)
-      addReorgHint(this.header.hints.reorgs, this.tree.length, this.tree.fork, batch.fork, batch.ancestors)
-      this._commit(batch, hash)
-      await this._updateContig(true, batch.ancestors, oldLength)
-      this._emit({ type: 'truncate', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: oldLength })
-      await this._flush()
-    })
+    return this._mutation(opts.check, () => truncateBlocks(this, newLength, fork, opts))
   }
 
-  /**
-   * Clears blocks `[start, end)` (§6.4): one bitfield-drop entry, then the bytes are freed.
-   * The freed byte range grows over neighbouring blocks that are already gone, as
-   * hypercore@10 does, so repeated clears punch one hole instead of slivers.
-   */
+  /** Clears blocks `[start, end)` (§6.4). */
   clear (start: number, end: number, opts: { check?: () => void } = {}): Promise<void> {
-    return this.mutex.run(async () => {
-      this._checkOpen()
-      opts.check?.()
-      // hypercore@10 ignores a clear that starts at or past the end (no entry), but keeps an
-      // end past it (the bits are dropped up to `end`).
-      if (start >= this.tree.length || end <= start) return
-      const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
-      await this.oplog.append([entry])
-      await this.bitfield.setRange(start, end - start, false)
-      await this._updateContig(true, start, end)
-
-      let from = start
-      while (from > 0 && !(await this.bitfield.get(from - 1))) from--
-      let to = await this.bitfield.firstSet(end)
-      if (to === -1 || to > this.tree.length) to = this.tree.length
-      // hypercore@10 stops here when no stored bytes are affected, without counting the
-      // mutation towards the flush schedule (the entry replays the bits on open anyway).
-      if (from >= to || from >= this.tree.length) return
-      const offset = await this.tree.byteOffset(from)
-      const endOffset = await this.tree.byteOffset(to)
-      await this.data.clear(offset, endOffset - offset)
-      this._emit({ type: 'clear', ancestors: this.tree.length, length: this.tree.length, fork: this.tree.fork, start, end })
-      if (this._shouldFlush()) await this._flush()
-    })
+    return this._mutation(opts.check, () => clearBlocks(this, start, end))
   }
 
   /** Stores a peer's proof, verified under the lock against the tree as it is then (replication, §3.3.5; verified.ts). */
@@ -268,7 +181,13 @@ export class Core {
     return this.mutex.run(async () => {
       this._checkOpen()
       await this._flush()
+      this._flushError = null
     })
+  }
+
+  /** The error of a failed flush still waiting for its retry (null when the files are up to date or only the oplog is ahead). */
+  get flushError (): HypercoreError | null {
+    return this._flushError
   }
 
   /** Closes the files (once). Pending mutations finish first. */
@@ -281,23 +200,49 @@ export class Core {
     return this._close(true)
   }
 
+  /**
+   * Closes the files, first retrying a flush that failed after its mutation committed (not
+   * needed for durability: replay covers it; it keeps the oplog short). If that retry fails
+   * the files still close, then close rejects with the storage's typed error.
+   */
   private _close (unlink: boolean): Promise<void> {
     if (this._closing === null) {
       this._closing = this.mutex.run(async () => {
         this.closed = true
+        let flushError: unknown = null
+        if (this._flushError !== null && !unlink) {
+          try {
+            await this._flush()
+            this._flushError = null
+          } catch (err) { flushError = err }
+        }
         await closeAll(this, unlink)
+        if (flushError !== null) throw typed(flushError)
       })
     }
     return this._closing
   }
 
-  // --- internals -------------------------------------------------------------------------
+  // --- internals (used by mutations.ts) ---------------------------------------------------
+
+  private _mutation<T> (check: (() => void) | undefined, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this._checkOpen()
+      check?.()
+      if (this._flushError !== null) {
+        await this._flush() // rejects (typed) before this mutation changes anything
+        this._flushError = null
+      }
+      return fn()
+    })
+  }
 
   private _checkOpen (): void {
     if (this.closed) throw HypercoreError.SESSION_CLOSED()
   }
 
-  private _commit (batch: TreeBatch, hash: Uint8Array): void {
+  /** @internal The tree takes a signed batch; the header follows it. */
+  _commit (batch: TreeBatch, hash: Uint8Array): void {
     batch.commit()
     this.header.tree.fork = batch.fork
     this.header.tree.length = batch.length
@@ -305,8 +250,8 @@ export class Core {
     this.header.tree.signature = batch.signature
   }
 
-  /** hypercore@10's schedule: see MAX_OPLOG_BYTES / FLUSH_EVERY, plus once for a new manifest. */
-  private _shouldFlush (): boolean {
+  /** @internal hypercore@10's schedule: see MAX_OPLOG_BYTES / FLUSH_EVERY, plus once for a new manifest. */
+  _shouldFlush (): boolean {
     if (--this._autoFlush <= 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES) {
       this._autoFlush = FLUSH_EVERY
       return true
@@ -318,72 +263,39 @@ export class Core {
     return false
   }
 
-  private async _flush (): Promise<void> {
+  /** @internal Bitfield pages, tree nodes, then the header (which drops the oplog entries). */
+  async _flush (): Promise<void> {
     await this.bitfield.flush()
     await this.treeFile.flush()
     await this.oplog.flush(this.header)
   }
 
-  /** Keeps the header's contiguousLength hint (blocks 0..n-1 all present) current. */
-  private async _updateContig (drop: boolean, start: number, end: number): Promise<void> {
+  /**
+   * @internal The flush a mutation runs after its commit point: a failure is remembered for
+   * the next mutation or close instead of rejecting a mutation that is already durable.
+   */
+  async _flushAfterCommit (): Promise<void> {
+    try {
+      await this._flush()
+      this._flushError = null
+    } catch (err) {
+      this._flushError = typed(err)
+    }
+  }
+
+  /** @internal Keeps the header's contiguousLength hint (blocks 0..n-1 all present) current. */
+  async _updateContig (drop: boolean, start: number, end: number): Promise<void> {
     await updateContig(this.header, this.bitfield, drop, start, end)
   }
 
-  private _emit (u: CoreUpdate): void {
+  /** @internal Tells the sessions what a mutation did. */
+  _emit (u: CoreUpdate): void {
     for (const fn of [...this._listeners]) fn(u)
   }
 }
 
-/** Updates `header.hints.contiguousLength` after bits `[start, end)` were set or dropped. */
-export async function updateContig (header: OplogHeader, bitfield: BitfieldFile, drop: boolean, start: number, end: number): Promise<void> {
-  let c = header.hints.contiguousLength
-  if (drop) {
-    if (start < c) c = start
-  } else if (start <= c && c <= end) {
-    c = await bitfield.firstUnset(end)
-  }
-  header.hints.contiguousLength = c
-}
-
-/**
- * Records a fork change (§3.5): at most four hints, and hints whose common prefix is longer
- * than the new one are dropped (they describe history that no longer exists).
- */
-export function addReorgHint (list: ReorgHint[], oldLength: number, oldFork: number, newFork: number, ancestors: number): void {
-  if (oldLength === 0 || oldFork === newFork) return
-  while (list.length >= MAX_REORG_HINTS) list.shift()
-  while (list.length > 0 && list[list.length - 1]!.ancestors > ancestors) list.pop()
-  list.push({ from: oldFork, to: newFork, ancestors })
-}
-
-/** Applies replayed oplog entries on top of the flushed files (open, §6.1). */
-export async function replayEntries (entries: OplogEntry[], header: OplogHeader, treeFile: TreeFile, bitfield: BitfieldFile): Promise<void> {
-  for (const e of entries) {
-    if (e.userData !== null) {
-      const i = header.userData.findIndex(u => u.key === e.userData!.key)
-      if (i !== -1) header.userData.splice(i, 1)
-      if (e.userData.value !== null) header.userData.push(e.userData)
-    }
-    if (e.treeUpgrade !== null && e.treeUpgrade.ancestors < header.tree.length) treeFile.truncate(e.treeUpgrade.ancestors)
-    if (e.treeNodes !== null) treeFile.put(e.treeNodes as TreeNode[])
-    if (e.bitfield !== null) {
-      await bitfield.setRange(e.bitfield.start, e.bitfield.length, !e.bitfield.drop)
-      await updateContig(header, bitfield, e.bitfield.drop, e.bitfield.start, e.bitfield.start + e.bitfield.length)
-    }
-    if (e.treeUpgrade !== null) {
-      const u = e.treeUpgrade
-      addReorgHint(header.hints.reorgs, header.tree.length, header.tree.fork, u.fork, u.ancestors)
-      header.tree.fork = u.fork
-      header.tree.length = u.length
-      header.tree.signature = u.signature
-    }
-  }
-  // The roots are read once, at the end: in between, the flushed tree file may already be
-  // ahead of an entry (a crash after a truncation cut the file but before the header was
-  // written), so the nodes of an intermediate length need not exist any more.
-  if (entries.some(e => e.treeUpgrade !== null)) {
-    header.tree.rootHash = (await MerkleTree.open(treeFile, { length: header.tree.length })).hash()
-  }
+function typed (err: unknown): HypercoreError {
+  return err instanceof HypercoreError ? err : HypercoreError.STORAGE_IO(err instanceof Error ? err.message : String(err), err)
 }
 
 async function closeAll (core: Core, unlink: boolean): Promise<void> {
@@ -396,21 +308,5 @@ async function closeAll (core: Core, unlink: boolean): Promise<void> {
       try { await promisify(f).unlink() } catch (err) { errors.push(err) }
     }
   }
-  // Files of a multi-file store (our IdbStorage: `file.db`) share one connection that the
-  // files' own close leaves open; close it too, or the database stays locked (it could not be
-  // deleted or upgraded) for as long as the page lives. Duck-typed: storage stays a black box.
-  await closeOwners(core.files, errors)
   if (errors.length > 0 && !HypercoreError.is(errors[0], 'STORAGE_CLOSED')) throw errors[0]
-}
-
-/** Closes the stores that own the files (see closeAll), collecting errors. */
-export async function closeOwners (files: CoreFiles, errors: unknown[] = []): Promise<void> {
-  const owners = new Set<{ close: () => Promise<void> }>()
-  for (const f of Object.values(files)) {
-    const db = (f as { db?: { close?: unknown } }).db
-    if (db !== undefined && typeof db.close === 'function') owners.add(db as { close: () => Promise<void> })
-  }
-  for (const db of owners) {
-    try { await db.close() } catch (err) { errors.push(err) }
-  }
 }

@@ -19,7 +19,7 @@ import { DataFile } from './format/data-file.js'
 import { Oplog } from './format/oplog.js'
 import type { OplogHeader } from './format/oplog-types.js'
 import { TreeFile } from './format/tree-file.js'
-import { Core, closeOwners, type CoreFiles } from './core.js'
+import { Core, type CoreFiles } from './core.js'
 import { replayEntries } from './replay.js'
 
 export interface OpenOptions {
@@ -44,8 +44,9 @@ export async function openCore (factory: StorageFactory, opts: OpenOptions): Pro
   try {
     return await _open(files, opts)
   } catch (err) {
+    // Closing every file also releases a shared store's connection (IdbStorage does when
+    // its last open file closes), so a failed open leaves nothing locked.
     for (const f of Object.values(files)) await promisify(f).close().catch(() => {})
-    await closeOwners(files)
     throw err
   }
 }

@@ -7,7 +7,8 @@
  *   write transaction of that append is aborted; the spec reloads the page and calls
  *   `state(name)`, which must be the state before the append if it rejected and after it if
  *   it resolved (signature verified);
- * - `write(name)` / `state(name)` for the reload round trip.
+ * - `write(name)` / `state(name)` for the reload round trip;
+ * - `release()`: after close the database can be deleted, and the same storage reopens.
  */
 import Hypercore, { IdbStorage, deleteDatabase } from '../../src/index.js'
 import { MemoryDirectory } from '../../src/storage/memory.js'
@@ -15,6 +16,7 @@ import { keyPair } from '../../src/crypto/sign.js'
 import { cryptoReady } from '../../src/crypto/sodium.js'
 import { hex, runSuiteInPage } from '../../test/helpers/assert.js'
 import { coreCases, type CoreCtx } from '../../test/core/api-cases.js'
+import { idbReleaseBrowserCases, idbReleaseCases } from '../../test/core/idb-release-cases.js'
 
 interface Group { name: string, passed: string[], failed: Array<{ name: string, error: string }> }
 let seq = 0
@@ -106,4 +108,9 @@ async function write (name: string, blocks: string[]): Promise<CoreState> {
   return state(name)
 }
 
-;(globalThis as unknown as { testApi: unknown }).testApi = { run, abortAppend, state, write }
+/** The connection-release cases (test/core/idb-release-cases.ts) on the real IndexedDB. */
+async function release (): Promise<Group> {
+  return { name: 'idb release', ...await runSuiteInPage([...idbReleaseCases, ...idbReleaseBrowserCases], () => ({ prefix: 'chromium-release' })) }
+}
+
+;(globalThis as unknown as { testApi: unknown }).testApi = { run, abortAppend, state, write, release }

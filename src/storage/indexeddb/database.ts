@@ -18,6 +18,12 @@
  *
  * Every operation is ordered through one queue (`_enqueue`): a step that needs stored pages
  * waits for them before later steps run, so reads and writes apply in issue order.
+ *
+ * The connection is held only while files opened through this database are open: when the
+ * last one closes, pending writes are committed and the connection is released (an open
+ * connection blocks `indexedDB.deleteDatabase` and version upgrades for as long as the page
+ * lives). Opening a file again reopens it transparently, re-reading sizes and pages (another
+ * tab may have written in between). `close()` ends the database for good.
  */
 import b4a from 'b4a'
 import { promisifyRequest } from 'idb-keyval'
@@ -58,6 +64,8 @@ export class IdbStorage implements FileProvider {
   private _queued = 0
   private _deferred = false
   private _queue: Promise<unknown> = Promise.resolve()
+  /** Files opened through this database and not closed yet (see the top of this file). */
+  private _openFiles = 0
 
   constructor (name: string, opts: IdbStorageOptions = {}) {
     if (typeof name !== 'string' || name === '') throw HypercoreError.BAD_ARGUMENT('database name must be a non-empty string')
@@ -109,7 +117,41 @@ export class IdbStorage implements FileProvider {
     await deleteDatabase(this.name)
   }
 
+  /** Files currently open (their connection is held while this is above zero). */
+  get openFiles (): number {
+    return this._openFiles
+  }
+
   // --- operations for IdbFile (each ordered through the queue) ---
+
+  /** A file opens: counted at once, so a release racing with it keeps the connection. */
+  _retain (): void {
+    this._openFiles++
+  }
+
+  /**
+   * A file closed. The last one commits what is pending and releases the connection, unless
+   * another file opened meanwhile or new writes arrived (they keep it until their own close).
+   */
+  async _release (): Promise<void> {
+    if (--this._openFiles > 0 || this.closed) return
+    await this._releaseIfIdle()
+  }
+
+  /** Commits what is pending, then drops the connection and what was read through it, if no file is open. */
+  private async _releaseIfIdle (): Promise<void> {
+    try {
+      await this.flush()
+    } finally {
+      await this._enqueue(async () => {
+        if (this._openFiles > 0 || this._pending !== null || this._inflight !== null) return
+        await this.connection.close()
+        this._cache.clear()
+        this._sizes.clear()
+        this._meta = 'unknown'
+      }).catch(() => {})
+    }
+  }
 
   _load (name: string): Promise<void> {
     return this._enqueue(async () => {
@@ -205,13 +247,16 @@ export class IdbStorage implements FileProvider {
     })
   }
 
-  _unlink (name: string): Promise<void> {
-    return this._mutate(name, (f) => {
+  async _unlink (name: string): Promise<void> {
+    await this._mutate(name, (f) => {
       f.drop(0, MAX_PAGE)
       f.size = 0
       f.unlinked = true
       this._cache.drop(name, 0, MAX_PAGE)
     }, 0)
+    // A file is unlinked after it closed (random-access semantics), so this may have
+    // reopened a connection that no open file holds: let it go again.
+    if (this._openFiles === 0 && !this.closed) await this._releaseIfIdle()
   }
 
   // --- internals ---

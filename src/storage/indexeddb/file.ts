@@ -1,7 +1,8 @@
 /**
  * @module storage/indexeddb/file
  * One named file inside an `IdbStorage` database, as a random-access storage. All the work is
- * done by the database (pages, batching, faults); this only maps the callback API onto it.
+ * done by the database (pages, batching, faults, holding the connection while files are
+ * open); this only maps the callback API onto it.
  */
 import { HypercoreError } from '../../errors.js'
 import { RandomAccess } from '../random-access.js'
@@ -20,8 +21,17 @@ export class IdbFile extends RandomAccess {
 
   protected override async _open (): Promise<void> {
     if (this.db.closed) throw HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed')
-    await this.db._load(this.name)
+    this.db._retain()
+    try {
+      await this.db._load(this.name)
+    } catch (err) {
+      await this.db._release().catch(() => {})
+      throw err
+    }
   }
+
+  /** The database releases its connection when its last open file closes. */
+  protected override _close (): Promise<void> { return this.db._release() }
 
   protected override _read (offset: number, size: number): Promise<Uint8Array> { return this.db._read(this.name, offset, size) }
   protected override _write (offset: number, data: Uint8Array): Promise<void> { return this.db._write(this.name, offset, data) }
