@@ -41,8 +41,6 @@ export class Peer {
   readonly mux: Mux
   readonly stream: SecretStream
   readonly channel: Channel<HandshakeMessage>
-  /** The peer's static Noise key (its identity on this connection). */
-  readonly remotePublicKey: Uint8Array | null
 
   // What the peer told us (sync, §5.7).
   remoteSynced = false
@@ -76,7 +74,6 @@ export class Peer {
     this.host = host
     this.mux = mux
     this.stream = stream
-    this.remotePublicKey = stream.remotePublicKey
     const on = <T>(fn: (m: T) => void | Promise<void>) => (m: T) => fn(m)
     const ch = mux.createChannel<HandshakeMessage>({
       protocol: HYPERCORE_PROTOCOL,
@@ -109,6 +106,9 @@ export class Peer {
   open (): void {
     this.channel.open({ seeks: true, capability: capability(this.stream.handshakeHash!, this.stream.isInitiator, this.host.key) })
   }
+
+  /** The peer's static Noise key (its identity on this connection). */
+  get remotePublicKey (): Uint8Array | null { return this.stream.remotePublicKey }
 
   get opened (): boolean { return this.channel.opened }
   get closed (): boolean { return this.channel.closed }
