@@ -112,7 +112,7 @@ test('peer-add / peer-remove and core.peers', async () => {
   assert.equal(r.peers[0], peer)
   assert.equal(w.peers.length === 1 || (await once(w, 'peer-add')).length === 1, true)
   // The peer is named by the remote's static Noise key.
-  assert.deepEqual(Buffer.from(peer.remotePublicKey), Buffer.from(w.peers[0].stream.publicKey))
+  assert.deepEqual(Buffer.from(peer.remotePublicKey), Buffer.from(w.peers[0].stream.publicKey!))
   const removed = once(r, 'peer-remove')
   await c.done()
   const [gone] = await removed
