@@ -105,6 +105,10 @@ export class Core {
   private _closing: Promise<void> | null = null
   /** The error of a flush that failed after its mutation committed (retried first, see above). */
   private _flushError: HypercoreError | null = null
+  /** The contiguous byte length and the (length, fork) it was computed for. */
+  private _contig = { length: 0, fork: 0, bytes: 0 }
+  /** Computed before a commit point for the length a truncate or clear will leave. */
+  private _contigNext: { length: number, fork: number, bytes: number } | null = null
 
   constructor (parts: CoreParts) {
     this.files = parts.files
@@ -124,6 +128,11 @@ export class Core {
   get byteLength (): number { return this.tree.byteLength }
   get fork (): number { return this.tree.fork }
   get contiguousLength (): number { return this.header.hints.contiguousLength }
+  /**
+   * Stored bytes (padding included) of blocks `[0, contiguousLength)`: the `byteLength` of a
+   * `sparse: false` session. Kept with the hint by `_updateContig` (computed at open).
+   */
+  get contiguousByteLength (): number { return this._contig.bytes }
   get writable (): boolean { return this.keyPair !== null && this.keyPair.secretKey != null }
 
   onUpdate (fn: (u: CoreUpdate) => void): () => void {
@@ -286,6 +295,40 @@ export class Core {
   /** @internal Keeps the header's contiguousLength hint (blocks 0..n-1 all present) current. */
   async _updateContig (drop: boolean, start: number, end: number): Promise<void> {
     await updateContig(this.header, this.bitfield, drop, start, end)
+    try {
+      await this._refreshContiguous()
+    } catch {
+      // Only a read of tree nodes can fail here (a peer's blocks arriving out of order, with
+      // nothing prepared): the byte length stays at its last value and is recomputed with
+      // the next change of the hint. The hint itself, which is what gets stored, is exact.
+    }
+  }
+
+  /**
+   * @internal Recomputes `contiguousByteLength` if the contiguous length or the fork moved.
+   * Free when every block is there (the tree's byte length) or when `_prepareContiguous`
+   * computed it before the commit point; otherwise one byte-offset walk of the tree.
+   */
+  async _refreshContiguous (): Promise<void> {
+    const length = Math.min(this.contiguousLength, this.tree.length)
+    const fork = this.tree.fork
+    if (this._contig.length === length && this._contig.fork === fork) return
+    const next = this._contigNext
+    this._contigNext = null
+    let bytes: number
+    if (length === this.tree.length) bytes = this.tree.byteLength
+    else if (length === 0) bytes = 0
+    else if (next !== null && next.length === length && next.fork === fork) bytes = next.bytes
+    else bytes = await this.tree.byteOffset(length)
+    this._contig = { length, fork, bytes }
+  }
+
+  /**
+   * @internal Before a commit point: the contiguous byte length the mutation will leave, for
+   * a length within the prefix the mutation keeps (so the current tree gives the same offset).
+   */
+  async _prepareContiguous (length: number, fork: number): Promise<void> {
+    this._contigNext = { length, fork, bytes: length === 0 ? 0 : await this.tree.byteOffset(length) }
   }
 
   /** @internal Tells the sessions what a mutation did. */

@@ -6,7 +6,7 @@
  * state, then the flush schedule.
  *
  * Every read a mutation needs happens BEFORE its commit point (the bitfield pages it will
- * change are loaded first), so after the entry is written nothing but the flush touches
+ * change are loaded, the contiguous byte length it will leave is computed), so after the entry is written nothing but the flush touches
  * storage, and a failing flush is deferred (core.ts): a mutation that committed resolves.
  */
 import { HypercoreError } from '../errors.js'
@@ -84,6 +84,7 @@ export async function truncateBlocks (core: Core, newLength: number, fork: numbe
     bitfield: { drop: true, start: batch.ancestors, length: oldLength - batch.ancestors }
   }
   await core.bitfield.loadRange(batch.ancestors, oldLength)
+  await core._prepareContiguous(Math.min(core.contiguousLength, batch.ancestors), batch.fork)
   await core.oplog.append([entry]) // the commit point
 
   // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
@@ -108,6 +109,7 @@ export async function clearBlocks (core: Core, start: number, end: number): Prom
   if (start >= tree.length || end <= start) return
   const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
   await core.bitfield.loadRange(start, end)
+  await core._prepareContiguous(Math.min(core.contiguousLength, start), tree.fork)
   await core.oplog.append([entry]) // the commit point
   await core.bitfield.setRange(start, end - start, false)
   await core._updateContig(true, start, end)

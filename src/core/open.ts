@@ -85,7 +85,9 @@ async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
   if (opts.keyPair?.secretKey != null) keyPair = { publicKey: opts.keyPair.publicKey, secretKey: opts.keyPair.secretKey }
   else if (header.keyPair?.secretKey != null) keyPair = { publicKey: header.keyPair.publicKey, secretKey: header.keyPair.secretKey }
 
-  return new Core({ files, oplog, treeFile, bitfield, data, header, tree, verifier, keyPair })
+  const core = new Core({ files, oplog, treeFile, bitfield, data, header, tree, verifier, keyPair })
+  await core._refreshContiguous() // reads nothing unless blocks are missing (a sparse replica)
+  return core
 }
 
 /**

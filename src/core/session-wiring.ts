@@ -14,17 +14,32 @@ export interface UpdateTarget {
   emit (event: string, ...args: unknown[]): boolean
   readonly waits: BlockWaits
   readonly snapshotView: SnapshotView | null
+  readonly sparse: boolean
+  readonly length: number
+  /** The length a `sparse: false` session last announced. */
+  reportedLength: number
 }
 
 /**
  * Wakes the session's waits for appended blocks; a snapshot only learns that a truncation
- * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as the seed says.
+ * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as the seed
+ * says — for `sparse: false`, when its (contiguous) length grows or shrinks.
  */
 export function relayUpdate (s: UpdateTarget, u: CoreUpdate): void {
   if (u.type === 'append' || u.type === 'download') s.waits.wake(u.start, u.end)
   const snapshot = s.snapshotView
   if (snapshot !== null) {
     if (u.type === 'truncate') snapshot.truncated(u.ancestors)
+    return
+  }
+  if (!s.sparse) {
+    // hypercore@10: a non-sparse session's length is the contiguous length, and it announces
+    // only changes of that (a block arriving past a gap or an append after one says nothing).
+    const length = s.length
+    const before = s.reportedLength
+    s.reportedLength = length
+    if (length < before) s.emit('truncate', length, u.fork)
+    else if (length > before) s.emit('append')
     return
   }
   if (u.type === 'append') s.emit('append')
