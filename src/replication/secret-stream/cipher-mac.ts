@@ -25,20 +25,21 @@
  * (the key and nonce change with every message) and a failed check ends the stream, so a timing
  * observer gets at most one query per key. A known, accepted trade-off.
  */
+import { HypercoreError } from '../../errors.js'
+
 const P = (1n << 130n) - 5n
 const TWO128 = 1n << 128n
 const M128 = TWO128 - 1n
 const CLAMP = 0x0ffffffc0ffffffc0ffffffc0fffffffn
 
-/** Little-endian integer of `b[off .. off + len)`, len ≤ 16. */
+const _scratch = new Uint8Array(16)
+const _view = new DataView(_scratch.buffer)
+
+/** Little-endian integer of `b[off .. off + len)`, len ≤ 16 (through a scratch: one BigInt per half). */
 function _le (b: Uint8Array, off: number, len: number): bigint {
-  if (len === 16) {
-    const dv = new DataView(b.buffer, b.byteOffset + off, 16)
-    return (dv.getBigUint64(8, true) << 64n) | dv.getBigUint64(0, true)
-  }
-  let x = 0n
-  for (let i = len - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[off + i]!)
-  return x
+  if (len !== 16) _scratch.fill(0)
+  _scratch.set(b.subarray(off, off + len))
+  return (_view.getBigUint64(8, true) << 64n) | _view.getBigUint64(0, true)
 }
 
 /** Poly1305's chunk values of `bytes`: each 16-byte chunk plus 2^128, a final partial one of t bytes plus 2^(8t). */
@@ -46,13 +47,14 @@ function _chunks (bytes: Uint8Array): bigint[] {
   const out: bigint[] = []
   for (let i = 0; i < bytes.byteLength; i += 16) {
     const n = Math.min(16, bytes.byteLength - i)
-    out.push(_le(bytes, i, n) + (1n << BigInt(8 * n)))
+    out.push(_le(bytes, i, n) + (n === 16 ? TWO128 : 1n << BigInt(8 * n)))
   }
   return out
 }
 
+/** Writes n < 2^53 as 8 little-endian bytes. */
 function _u64le (out: Uint8Array, off: number, n: number): void {
-  new DataView(out.buffer, out.byteOffset + off, 8).setBigUint64(0, BigInt(n), true)
+  for (let i = 0; i < 8; i++) { out[off + i] = n % 256; n = Math.floor(n / 256) }
 }
 
 /** What Poly1305 sees after the aligned prefix in secretstream: tail ‖ zeros(u) ‖ u64le(0) ‖ u64le(clen). */
@@ -73,12 +75,19 @@ export function aeadSuffix (tail: Uint8Array, clen: number): Uint8Array {
   return out
 }
 
-/** Tags of continuations of one aligned prefix, from the tag of a base pass over that prefix. */
+/**
+ * Tags of continuations of one aligned prefix, from the tag of a base pass over that prefix.
+ * The candidates for x·r are xr0 + k·2^128 (k = 0 .. count−1), and Horner is affine in its
+ * start value, so a continuation of a chunks ends at h0 + k·2^128·r^(a−1): one Horner run per
+ * continuation, whatever the number of candidates.
+ */
 export class PrefixTags {
   private readonly _r: bigint
   private readonly _s: bigint
-  /** x·r for each value of hb still possible given its low 128 bits. */
-  private readonly _xr: bigint[] = []
+  private readonly _xr0: bigint
+  private readonly _count: number
+  /** 2^128·r^(a−1) mod p for a = 1, 2, 3 (see _step). */
+  private readonly _steps: bigint[] = []
 
   /**
    * @param polyKey the message's 32-byte Poly1305 key (ChaCha20 keystream block 0)
@@ -88,23 +97,37 @@ export class PrefixTags {
   constructor (polyKey: Uint8Array, prefixBytes: number, baseTag: Uint8Array) {
     this._r = _le(polyKey, 0, 16) & CLAMP
     this._s = _le(polyKey, 16, 16)
+    // hb ≡ tag − s (mod 2^128) and hb < p: hb = lo + k·2^128 for every k keeping it below p.
     const lo = (_le(baseTag, 0, 16) - this._s) & M128
-    const lbr = ((BigInt(prefixBytes) + TWO128) * this._r) % P
-    for (let hb = lo; hb < P; hb += TWO128) this._xr.push((hb - lbr + P) % P)
+    this._count = lo + 3n * TWO128 < P ? 4 : 3
+    const lbr = (BigInt(prefixBytes) + TWO128) * this._r % P // Lb·r
+    this._xr0 = lo >= lbr ? lo - lbr : lo - lbr + P
   }
 
-  /** Indexes of the candidates under which prefix ‖ `suffix` has tag `tag`. */
+  /**
+   * Indexes of the candidates under which prefix ‖ `suffix` has tag `tag`. The suffix must span
+   * at least two chunks (> 16 bytes): after one chunk the candidates still differ by multiples
+   * of 2^128, which the tag cannot see. (Our suffixes have 18 to 46 bytes.)
+   */
   matches (suffix: Uint8Array, tag: Uint8Array): number[] {
+    if (suffix.byteLength <= 16) throw HypercoreError.ASSERTION('a known continuation must span two Poly1305 chunks')
     const want = _le(tag, 0, 16)
     const cs = _chunks(suffix)
+    const d = this._step(cs.length)
     const hits: number[] = []
-    for (let i = 0; i < this._xr.length; i++) if (this._tag(this._xr[i]!, cs) === want) hits.push(i)
+    let h = this._h0(cs)
+    for (let k = 0; k < this._count; k++) {
+      if (((h + this._s) & M128) === want) hits.push(k)
+      h += d
+      if (h >= P) h -= P
+    }
     return hits
   }
 
-  /** The tag of prefix ‖ `suffix` under candidate `i`. */
-  tagAt (i: number, suffix: Uint8Array): Uint8Array {
-    const t = this._tag(this._xr[i]!, _chunks(suffix))
+  /** The tag of prefix ‖ `suffix` under candidate `k`. */
+  tagAt (k: number, suffix: Uint8Array): Uint8Array {
+    const cs = _chunks(suffix)
+    const t = ((this._h0(cs) + BigInt(k) * this._step(cs.length)) % P + this._s) & M128
     const out = new Uint8Array(16)
     const dv = new DataView(out.buffer)
     dv.setBigUint64(0, t & 0xffffffffffffffffn, true)
@@ -112,11 +135,17 @@ export class PrefixTags {
     return out
   }
 
-  private _tag (xr: bigint, cs: bigint[]): bigint {
+  /** Horner over `cs` from x·r = xr0: (x + c1)·r = x·r + c1·r, then h ← (h + c)·r. */
+  private _h0 (cs: bigint[]): bigint {
     const r = this._r
-    // h after the first suffix chunk is (x + c1)·r = x·r + c1·r; then ordinary Horner steps.
-    let h = (xr + cs[0]! * r) % P
-    for (let i = 1; i < cs.length; i++) h = ((h + cs[i]!) * r) % P
-    return (h + this._s) & M128
+    let h = (this._xr0 + cs[0]! * r) % P
+    for (let i = 1; i < cs.length; i++) h = (h + cs[i]!) * r % P
+    return h
+  }
+
+  /** 2^128·r^(a−1) mod p: how far one candidate step moves the end of an a-chunk continuation. */
+  private _step (a: number): bigint {
+    for (let i = this._steps.length; i < a; i++) this._steps.push(i === 0 ? TWO128 : this._steps[i - 1]! * this._r % P)
+    return this._steps[a - 1]!
   }
 }

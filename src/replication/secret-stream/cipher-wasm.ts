@@ -26,6 +26,7 @@ export interface RawSecretstream extends RawSodium {
   _crypto_secretstream_xchacha20poly1305_pull (state: number, m: number, mlenP: number, tagP: number, c: number, clenLo: number, clenHi: number,
     ad: number, adlenLo: number, adlenHi: number): number
   _crypto_secretstream_xchacha20poly1305_rekey (state: number): void
+  _crypto_stream_chacha20_ietf (c: number, clenLo: number, clenHi: number, n: number, k: number): number
 }
 
 export const KEY_BYTES = 32
@@ -82,6 +83,19 @@ function _malloc (r: RawSodium, n: number): number {
   const p = r._malloc(n)
   if (p === 0) throw HypercoreError.ASSERTION(`libsodium _malloc(${n}) failed`)
   return p
+}
+
+/**
+ * @internal The first `out.length` bytes (≤ 256) of the ChaCha20-IETF keystream of a state's
+ * key and nonce, from block 0: the message's Poly1305 key, then the tag block's keystream.
+ * Done here because one block in WASM is cheaper than creating a node:crypto cipher for it.
+ */
+export function _keystreamHead (r: RawSecretstream, state: number, out: Uint8Array): void {
+  const n = out.byteLength
+  const p = _acquire(r, n)
+  r._crypto_stream_chacha20_ietf(p, n, 0, state + _STATE_NONCE, state + _STATE_KEY)
+  out.set(r.HEAPU8.subarray(p, p + n))
+  r.HEAPU8.fill(0, p, p + n)
 }
 
 export abstract class SecretstreamState {

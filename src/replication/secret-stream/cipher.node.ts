@@ -24,7 +24,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { HypercoreError } from '../../errors.js'
 import {
-  ABYTES, TAG_REKEY, WasmSecretstreamPull, WasmSecretstreamPush, _STATE_KEY, _STATE_NONCE,
+  ABYTES, TAG_REKEY, WasmSecretstreamPull, WasmSecretstreamPush, _STATE_KEY, _STATE_NONCE, _keystreamHead,
   type RawSecretstream
 } from './cipher-wasm.js'
 import { PrefixTags, aeadSuffix, secretstreamSuffix } from './cipher-mac.js'
@@ -41,17 +41,14 @@ export interface NodeCipherOptions {
 }
 
 const ZERO64 = new Uint8Array(64)
-const ZERO128 = new Uint8Array(128)
 const AEAD = 'chacha20-poly1305'
 const TAG_OPTS = { authTagLength: 16 } as const
 const NO_TEXT = { plaintextLength: 0 } as const
 
-/** k and nonce12 of a heap state, and the 16-byte `chacha20` iv (u32le block counter 0 ‖ nonce12). */
-function _keys (r: RawSecretstream, state: number): { key: Uint8Array, nonce: Uint8Array, iv: Uint8Array } {
-  const key = r.HEAPU8.slice(state + _STATE_KEY, state + _STATE_KEY + 32)
-  const iv = new Uint8Array(16)
-  iv.set(r.HEAPU8.subarray(state + _STATE_NONCE, state + _STATE_NONCE + 12), 4)
-  return { key, nonce: iv.subarray(4), iv }
+/** k and nonce12 of a heap state (copied: node:crypto takes them before the heap can move). */
+function _keys (r: RawSecretstream, state: number): { key: Uint8Array, nonce: Uint8Array } {
+  const kn = r.HEAPU8.slice(state + _STATE_KEY, state + _STATE_NONCE + 12)
+  return { key: kn.subarray(0, 32), nonce: kn.subarray(32) }
 }
 
 /** libsodium's state update after a message (secretstream push/pull, spec §5.4). */
@@ -77,17 +74,13 @@ function _baseTag (key: Uint8Array, nonce: Uint8Array, block: Uint8Array, c: Uin
   return base.getAuthTag()
 }
 
-function _polyKey (key: Uint8Array, iv: Uint8Array): { polyKey: Uint8Array, ks1: Uint8Array } {
-  const head = createCipheriv('chacha20', key, iv).update(ZERO128)
-  return { polyKey: head.subarray(0, 32), ks1: head.subarray(64, 128) }
-}
 
 /** Pushes through node:crypto; returns false (state untouched) when libsodium must do it. */
 function _pushNode (r: RawSecretstream, state: number, message: Uint8Array, out: Uint8Array, offset: number): boolean {
   const mlen = message.byteLength
   const clen = 64 + mlen
   const u = clen & 15
-  const { key, nonce, iv } = _keys(r, state)
+  const { key, nonce } = _keys(r, state)
   const aead = createCipheriv(AEAD, key, nonce, TAG_OPTS)
   const block = aead.update(ZERO64) // [TAG_MESSAGE = 0, 0 × 63] under keystream block 1
   const c = aead.update(message)
@@ -95,7 +88,9 @@ function _pushNode (r: RawSecretstream, state: number, message: Uint8Array, out:
   let mac: Uint8Array = aead.getAuthTag()
   if (u !== 0 && u !== 8) {
     const prefix = clen - u
-    const tags = new PrefixTags(_polyKey(key, iv).polyKey, prefix, _baseTag(key, nonce, block, c, prefix))
+    const polyKey = new Uint8Array(32)
+    _keystreamHead(r, state, polyKey)
+    const tags = new PrefixTags(polyKey, prefix, _baseTag(key, nonce, block, c, prefix))
     const tail = c.subarray(prefix - 64)
     const hits = tags.matches(aeadSuffix(tail, clen), mac)
     if (hits.length !== 1) return false
@@ -116,12 +111,14 @@ function _pullNode (r: RawSecretstream, state: number, ciphertext: Uint8Array): 
   const mlen = ciphertext.byteLength - ABYTES
   const clen = 64 + mlen
   const u = clen & 15
-  const { key, nonce, iv } = _keys(r, state)
-  const { polyKey, ks1 } = _polyKey(key, iv)
+  const { key, nonce } = _keys(r, state)
+  const head = new Uint8Array(128)
+  _keystreamHead(r, state, head)
+  const polyKey = head.subarray(0, 32)
   // The MAC covers the whole enciphered tag block; only its first byte travels.
-  const block = new Uint8Array(ks1)
+  const block = head.subarray(64)
+  const tag = block[0]! ^ ciphertext[0]!
   block[0] = ciphertext[0]!
-  const tag = ks1[0]! ^ ciphertext[0]!
   const c = ciphertext.subarray(1, 1 + mlen)
   const mac = ciphertext.subarray(1 + mlen)
   let expected: Uint8Array = mac
