@@ -59,6 +59,8 @@ export class Hypercore extends EventEmitter {
   private _snapshot: SnapshotView | null = null
   private _unlisten: (() => void) | null = null
   private _writable: boolean
+  /** @internal The length a `sparse: false` session last announced (session-wiring.ts). */
+  reportedLength = 0
 
   constructor (storage: StorageInput | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
     super()
@@ -84,17 +86,21 @@ export class Hypercore extends EventEmitter {
   get padding (): number { return this.encryption === null ? 0 : this.encryption.padding }
   get fork (): number { return this._snapshot?.fork ?? this.core?.fork ?? 0 }
   get contiguousLength (): number { return Math.min(this.core?.contiguousLength ?? 0, this.length) }
+  /** `sparse: false`: the contiguous length (blocks 0..n-1 all stored), as hypercore@10. */
   get length (): number {
     if (this._snapshot !== null) return this._snapshot.length
     if (this.core === null) return 0
-    return this.sparse ? this.core.length : this.core.contiguousLength
+    return this.sparse ? this.core.length : Math.min(this.core.contiguousLength, this.core.length)
   }
 
-  /** User bytes: the stored bytes minus the encryption padding of each block. */
+  /**
+   * User bytes: the stored bytes minus the encryption padding of each block; for
+   * `sparse: false` those of the contiguous blocks (hypercore@10.38 returns 0 there, a stub).
+   */
   get byteLength (): number {
     if (this.core === null) return 0
     if (this._snapshot !== null) return this._snapshot.byteLength - this._snapshot.length * this.padding
-    if (!this.sparse) return 0 // the contiguous byte length needs a tree walk; use info()
+    if (!this.sparse) return this.core.contiguousByteLength - this.length * this.padding
     return this.core.byteLength - this.core.length * this.padding
   }
 
@@ -133,6 +139,7 @@ export class Hypercore extends EventEmitter {
     this.key = core.key
     this.discoveryKey = deriveDiscoveryKey(core.key)
     this.id = encodeId(core.key)
+    this.reportedLength = this.length
     this._unlisten = core.onUpdate(u => relayUpdate(this, u))
     this.opened = true
     this.emit('ready')
@@ -149,15 +156,20 @@ export class Hypercore extends EventEmitter {
     this.waits.abort(HypercoreError.SESSION_CLOSED())
     this._unlisten?.()
     const core = this.core
-    if (core !== null) {
-      core.sessions.delete(this)
-      if (core.sessions.size === 0) {
-        core.replicator?.close?.()
-        await core.close()
+    try {
+      if (core !== null) {
+        core.sessions.delete(this)
+        // The last session closes the files; that rejects (typed) only when a flush that
+        // failed after its mutation committed fails again (core.ts): the session is closed anyway.
+        if (core.sessions.size === 0) {
+          core.replicator?.close?.()
+          await core.close()
+        }
       }
+    } finally {
+      this.closed = true
+      this.emit('close')
     }
-    this.closed = true
-    this.emit('close')
   }
 
   /** Closes every session of the core and deletes its files. */
@@ -305,6 +317,10 @@ export class Hypercore extends EventEmitter {
     return findingPeers(this.core)
   }
 
+  /**
+   * Replicates over a new connection (`isInitiator`) or one another core's `replicate`
+   * returned (§5.1): returns the outer (raw) stream to pipe to the peer's.
+   */
   replicate (isInitiator: boolean | object, opts: ReplicateOptions = {}): RawStream | SecretStream {
     if (this.closing !== null || this.closed) throw HypercoreError.SESSION_CLOSED()
     const core = this.core ?? this.opening.then(() => this.core!)
