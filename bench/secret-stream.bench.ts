@@ -151,7 +151,7 @@ async function main (): Promise<void> {
     const pull = new SecretstreamPull(key, push.header, { nodeMinBytes: 0 })
     return { push: (m) => push.encrypt(m), pull: (c) => pull.decrypt(c), done: () => { push.destroy(); pull.destroy() } }
   }
-  for (const size of [256, 1024 + 5, 2048 + 5, 4096 + 5, 16384 + 5]) {
+  for (const size of [1024, 4096, 4096 + 5, 8192 + 5, 16384 + 5, 32768 + 5]) {
     cipherMBps(forced, size, 2 << 20); cipherMBps(ciphers.wasm!, size, 2 << 20)
     crossover[`${size}B`] = { node: cipherMBps(forced, size, 8 << 20), wasm: cipherMBps(ciphers.wasm!, size, 8 << 20) }
     for (const v of Object.values(crossover[`${size}B`]!)) { v.push = round1(v.push); v.pull = round1(v.pull) }

@@ -37,8 +37,8 @@ const _view = new DataView(_scratch.buffer)
 
 /** Little-endian integer of `b[off .. off + len)`, len ≤ 16 (through a scratch: one BigInt per half). */
 function _le (b: Uint8Array, off: number, len: number): bigint {
-  if (len !== 16) _scratch.fill(0)
-  _scratch.set(b.subarray(off, off + len))
+  // A byte loop, not set(b.subarray()): b is often a Buffer, whose subarray is costly here.
+  for (let i = 0; i < 16; i++) _scratch[i] = i < len ? b[off + i]! : 0
   return (_view.getBigUint64(8, true) << 64n) | _view.getBigUint64(0, true)
 }
 

@@ -30,10 +30,12 @@ import {
 import { PrefixTags, aeadSuffix, secretstreamSuffix } from './cipher-mac.js'
 
 /**
- * Messages shorter than this stay in WASM: node:crypto costs three cipher objects per message
- * (~10–15 µs) plus BigInt work, WASM ~6 µs per KiB (bench/secret-stream.bench.ts, crossover).
+ * Messages shorter than this stay in WASM. node:crypto's fixed cost per message is two or
+ * three cipher objects plus, when mlen mod 16 is not 0 or 8, an extra Poly1305 pass and the
+ * BigInt work (~45 µs here), against ~6 µs per KiB in WASM: measured crossover ~8 KiB
+ * (bench/secret-stream.bench.ts, crossoverMBps).
  */
-export const NODE_MIN_BYTES = 2048
+export const NODE_MIN_BYTES = 8192
 
 export interface NodeCipherOptions {
   /** Smallest message that goes through node:crypto (tests use 0 to cover every length). */
