@@ -14,6 +14,8 @@ import { measure, ours, ratios, type OpsPerSecond } from './crypto-ops.js'
 import { reference } from '../test/crypto/reference.js'
 import { openBenchBrowser } from './lib/chromium.js'
 import { appendBench } from './core-append.js'
+import { idbAppendBench, type IdbAppendResult } from './core-idb-append.js'
+import { idbOpenBench, type IdbOpenResult } from './core-idb-open.js'
 // @ts-expect-error plain ESM script without types
 import { build } from '../esbuild.config.mjs'
 
@@ -44,14 +46,19 @@ async function main (): Promise<void> {
   const browser = await openBenchBrowser()
   let chromiumCrypto: { opsPerSecond: { ours: OpsPerSecond }, sodiumLoadMs: number }
   let idb: IdbResult
+  let idbAppend: IdbAppendResult
+  let idbOpen: IdbOpenResult
   try {
     chromiumCrypto = await browser.run('crypto', budget)
     idb = await browser.run('idb', { totalMiB: quick ? 8 : 32, rounds: quick ? 2 : 5 })
+    idbAppend = await idbAppendBench(quick, browser)
+    idbOpen = await idbOpenBench(quick, browser)
   } finally {
     await browser.close()
   }
 
   sections.push(appendSection(append))
+  sections.push(idbCoreSection(idbAppend, idbOpen))
   sections.push(cryptoSection(oursNode, refNode, chromiumCrypto.opsPerSecond.ours, chromiumCrypto.sodiumLoadMs, browser.version))
   sections.push(idbSection(idb, quick ? 8 : 32))
   sections.push(sizeSection(size, inputs))
@@ -69,6 +76,8 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 |---|---|---|
 | Append 1 KiB blocks in batches of 100, memory storage, vs hypercore@10, Node | **${append.batched.ratio}x** | ≥ 1.0x |
 | Append 1 KiB blocks one at a time, memory storage, vs hypercore@10, Node | **${append.unbatched.ratio}x** | ≥ 0.6x |
+| Append 1 KiB blocks in batches of 100 to IndexedDB vs raw IndexedDB (same bytes, one transaction), Chromium | **${idbAppend.rows[0].ratio}x** | ≥ 0.8x |
+| Open a ${k(idbOpen.big)}-block IndexedDB core vs a ${k(idbOpen.small)}-block one, Chromium | **${idbOpen.ratio}x** the time | ≤ 2x |
 | IndexedDB adapter write vs raw IndexedDB (4 KiB records, one transaction), Chromium | **${idb.ratioToRaw.flushGroups.write}x** (one tick: ${idb.ratioToRaw.oneTick.write}x) | ≥ 0.8x |
 | IndexedDB adapter read vs raw IndexedDB getAll, Chromium | **${idb.ratioToRaw.flushGroups.read}x** (one tick: ${idb.ratioToRaw.oneTick.read}x) | ≥ 0.8x |
 | Ed25519 sign, ours (WASM) vs hypercore-crypto (native), Node | **${ratios(oursNode, refNode).sign}x** | — |
@@ -101,6 +110,28 @@ Command: \`node --import tsx bench/core-append.ts\`.
 
 One-at-a-time appends are bound by Ed25519 signing, which is slower in WASM than in native
 sodium (see the crypto table); batched appends sign once per batch.
+`
+}
+
+function idbCoreSection (a: IdbAppendResult, o: IdbOpenResult): string {
+  const rows = a.rows.map(r => `| ${r.batch} | ${k(r.oursBlocksPerSec)} blocks/s (${r.oursMBps} MB/s) | ${r.rawMBps} MB/s | **${r.ratio}x** | ${r.raw64kMBps} MB/s | ${r.ratio64k}x |`).join('\n')
+  return `## Hypercore on IndexedDB (Chromium)
+
+Append: ${k(a.blocks)} blocks of 1 KiB to a new core in IndexedDB (signing, tree, oplog and data
+included), against raw IndexedDB putting the same bytes as one 1 KiB record per block in ONE
+transaction, and against the same bytes as 64 KiB records, in the same page and run.
+Command: \`node --import tsx bench/core-idb-append.ts\`.
+
+| batch | ours | raw, 1 KiB records | ratio | raw, 64 KiB records | ratio |
+|---|---|---|---|---|---|
+${rows}
+
+Each append waits for its data and oplog transactions in turn; larger batches amortise that.
+
+Open: a ${k(o.big)}-block core (${o.blockSize}-byte blocks) against a ${k(o.small)}-block one, time to
+\`ready()\` plus a first \`get\`, median of alternating rounds: ${o.openMs.big} ms against
+${o.openMs.small} ms, **${o.ratio}x** (opening reads the header and the roots, not the core).
+Command: \`node --import tsx bench/core-idb-open.ts\`.
 `
 }
 
