@@ -181,11 +181,12 @@ export class Replicator implements ReplicatorHook, PeerHost {
       if (m.request === 0) return // a conflict check we did not ask for: nothing to compare (§3.5)
       throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
     }
-    this.scheduler.settle(req)
     if (!matches(req, m)) {
+      this.scheduler.settle(req)
       this.scheduler.refused(req)
       return
     }
+    this.scheduler.answered(req)
     try {
       const applied = await applyData(this.core, req, m)
       if (applied.blockBytes > 0 && m.block !== null) {
@@ -202,6 +203,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
       this.scheduler.failed(req, err)
       return
     } finally {
+      this.scheduler.release(req)
       this.scheduler.kick()
       this.checkUpdates()
     }

@@ -8,6 +8,7 @@
  * caller gave up on, or whose block came another way, is cancelled.
  */
 import { HypercoreError } from '../../errors.js'
+import { BITS_PER_PAGE } from '../../core/format/bitfield-file.js'
 import type { RequestMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
 import type { Replicator } from './replicator.js'
@@ -99,7 +100,7 @@ export class Scheduler {
   /** Sends cancel for the request out for `index`, if any (§3.4). */
   cancelBlock (index: number): void {
     const req = this._blocks.get(index)
-    if (req === undefined) return
+    if (req === undefined || req.answered === true) return
     this.settle(req)
     req.peer.sendCancel(req.message.id)
   }
@@ -109,6 +110,21 @@ export class Scheduler {
     req.peer.inflight.delete(req.message.id)
     if (req.message.block !== null && this._blocks.get(req.message.block.index) === req) this._blocks.delete(req.message.block.index)
     if (this._upgrade === req) this._upgrade = null
+  }
+
+  /**
+   * A matching answer arrived: the peer's slot is free at once, but the block (or the
+   * upgrade) stays claimed until `release`, so no pass asks for it again while the answer is
+   * verified and stored (that window used to re-request ~every block once).
+   */
+  answered (req: Outstanding): void {
+    req.answered = true
+    req.peer.inflight.delete(req.message.id)
+  }
+
+  /** The answer of `answered(req)` is stored (or failed): its claim goes. */
+  release (req: Outstanding): void {
+    this.settle(req)
   }
 
   /** noData, or an answer that did not match: do not ask that peer for it again. */
@@ -144,6 +160,8 @@ export class Scheduler {
     const core = this.rep.core
     if (this._blocks.has(index)) return 'sent'
     if (index >= core.length) return 'none'
+    // Stored already (its range hears of it a little later): nothing to ask for.
+    if (core.bitfield.isLoaded(Math.floor(index / BITS_PER_PAGE)) && core.bitfield.has(index)) return 'sent'
     let best: Peer | null = null
     let anyHas = false
     for (const p of this.rep.peers) {

@@ -15,6 +15,8 @@ export interface Outstanding {
   message: RequestMessage
   /** The caller's priority: 1 for a `get`, 0 for background ranges (§5.7). */
   priority: number
+  /** Its answer arrived and is being verified/stored: never cancel it, never ask again meanwhile. */
+  answered?: boolean
 }
 
 export interface ReplicatorOptions {
