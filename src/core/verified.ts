@@ -109,6 +109,9 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
 function overlayTree (core: Core, batch: TreeBatch): MerkleTree {
   const fresh = new Map<number, TreeNode>()
   for (const n of batch.nodes) fresh.set(n.index, n)
-  const reader: NodeReader = { get: async (i) => fresh.get(i) ?? await core.tree.get(i) }
+  const reader: NodeReader = {
+    get: async (i) => fresh.get(i) ?? await core.tree.get(i),
+    getCached: (i) => fresh.get(i) ?? core.tree.getCached(i)
+  }
   return new MerkleTree(reader, { length: batch.length, roots: batch.roots, fork: batch.fork, signature: batch.signature })
 }

@@ -12,6 +12,10 @@ export class MemoryNodeStore implements NodeReader {
     return this.nodes.get(index) ?? null
   }
 
+  getCached (index: number): TreeNode | null {
+    return this.nodes.get(index) ?? null
+  }
+
   /** Synchronous lookup, for callers that already hold the cache. */
   getSync (index: number): TreeNode | null {
     return this.nodes.get(index) ?? null

@@ -151,6 +151,11 @@ export class MerkleTree implements TreeState {
     return this.nodes.get(index)
   }
 
+  /** A node from memory: null when known absent, undefined when only `get` can tell (`NodeReader.getCached`). */
+  getCached (index: number): TreeNode | null | undefined {
+    return this.nodes.getCached === undefined ? undefined : this.nodes.getCached(index)
+  }
+
   /** A stored node; BLOCK_NOT_AVAILABLE when the store lacks it. */
   async getNode (index: number): Promise<TreeNode> {
     return getNode(this.nodes, index)
@@ -173,7 +178,23 @@ export class MerkleTree implements TreeState {
    * tree lacks, to fill a request's `nodes` field.
    */
   async missingNodes (flatIndex: number): Promise<number> {
-    return flat.missingNodes(flatIndex, this.length, async (i) => (await this.nodes.get(i)) !== null)
+    return this.missingNodesCached(flatIndex) ??
+      flat.missingNodes(flatIndex, this.length, async (i) => (await this.nodes.get(i)) !== null)
+  }
+
+  /** `missingNodes` from nodes in memory only; undefined when one on the way is not (then use the async one). */
+  missingNodesCached (flatIndex: number): number | undefined {
+    if (this.nodes.getCached === undefined) return undefined
+    const root = flat.rootOf(flatIndex, this.length)
+    if (root === -1) return 0
+    let count = 0
+    for (let i = flatIndex; i !== root; i = flat.parent(i)) {
+      const n = this.nodes.getCached(i)
+      if (n === undefined) return undefined
+      if (n !== null) return count
+      count++
+    }
+    return count
   }
 
   /**
@@ -181,7 +202,8 @@ export class MerkleTree implements TreeState {
    * before it, from the roots left of it plus the left children on the way down.
    */
   async byteOffset (blockIndex: number): Promise<number> {
-    checkBlock(blockIndex, this.length, true)
+    const cached = this.byteOffsetCached(blockIndex)
+    if (cached !== undefined) return cached
     if (blockIndex === this.length) return this.byteLength
     const target = flat.leafIndex(blockIndex)
     let offset = 0
@@ -205,9 +227,54 @@ export class MerkleTree implements TreeState {
     throw HypercoreError.ASSERTION('block not under any root')
   }
 
+  /**
+   * `byteOffset` from nodes in memory only (undefined when one on the way is not). The walk
+   * steps down by the subtree half-width instead of `flat.children` (no array per level).
+   */
+  byteOffsetCached (blockIndex: number): number | undefined {
+    checkBlock(blockIndex, this.length, true)
+    if (blockIndex === this.length) return this.byteLength
+    const getCached = this.nodes.getCached
+    if (getCached === undefined) return undefined
+    const target = 2 * blockIndex
+    let offset = 0
+    for (const root of this.roots) {
+      if (flat.rightSpan(root.index) < target) {
+        offset += root.size
+        continue
+      }
+      let i = root.index
+      let half = 2 ** flat.depth(i) / 2 // children of i are i ± half
+      while (i !== target) {
+        if (target < i) {
+          i -= half
+        } else {
+          const left = getCached.call(this.nodes, i - half)
+          if (left === undefined) return undefined
+          if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i - half} is not available`)
+          offset += left.size
+          i += half
+        }
+        half /= 2
+      }
+      return offset
+    }
+    throw HypercoreError.ASSERTION('block not under any root')
+  }
+
+  /** `byteRange` from nodes in memory only (undefined when one is not). */
+  byteRangeCached (blockIndex: number): [number, number] | undefined {
+    checkBlock(blockIndex, this.length, false)
+    const leaf = this.getCached(2 * blockIndex)
+    if (leaf === undefined || leaf === null) return undefined
+    const offset = this.byteOffsetCached(blockIndex)
+    return offset === undefined ? undefined : [offset, leaf.size]
+  }
+
   /** `[offset, size]` of block `blockIndex` in the data file. */
   async byteRange (blockIndex: number): Promise<[number, number]> {
-    checkBlock(blockIndex, this.length, false)
+    const cached = this.byteRangeCached(blockIndex)
+    if (cached !== undefined) return cached
     const [offset, leaf] = await Promise.all([this.byteOffset(blockIndex), getNode(this.nodes, flat.leafIndex(blockIndex))])
     return [offset, leaf.size]
   }

@@ -16,6 +16,9 @@ import type { Proof, ProofRequest, TreeNode } from './types.js'
 /** Reads a stored block value (the data store is not the tree's business). */
 export type ReadBlock = (index: number) => Promise<Uint8Array | null>
 
+/** A node now when it is in memory, else a promise of it (BLOCK_NOT_AVAILABLE when not stored). */
+type NodeGetter = (i: number) => TreeNode | Promise<TreeNode>
+
 /** The node a block/hash/seek sub-proof is about. */
 interface Target {
   index: number
@@ -37,7 +40,8 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
   if (up && (tree.signature === null || tree.signature.byteLength === 0)) throw HypercoreError.INVALID_OPERATION('tree is not signed')
 
   const proof: Proof = { fork: tree.fork, block: null, hash: null, seek: null, upgrade: null }
-  const get = (i: number): Promise<TreeNode> => tree.getNode(i)
+  // Memory first: a block proof is a handful of nodes the cache nearly always has.
+  const get = (i: number): TreeNode | Promise<TreeNode> => tree.getCached(i) ?? tree.getNode(i)
 
   let target: Target | null = null
   let nodes = 0
@@ -116,12 +120,14 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
 }
 
 /** The target itself (for hash/seek), then its sibling at each level below `top`, bottom-up. */
-async function climb (get: (i: number) => Promise<TreeNode>, target: Target, top: number, skip = -1): Promise<TreeNode[]> {
+async function climb (get: NodeGetter, target: Target, top: number, skip = -1): Promise<TreeNode[]> {
   const out: TreeNode[] = []
   if (target.includeSelf) out.push(await get(target.index))
   for (let i = target.index; i !== top; i = flat.parent(i)) {
     const s = flat.sibling(i)
-    if (s !== skip) out.push(await get(s))
+    if (s === skip) continue
+    const n = get(s)
+    out.push(n instanceof Promise ? await n : n) // no microtask for a node in memory
   }
   return out
 }
@@ -131,7 +137,7 @@ async function climb (get: (i: number) => Promise<TreeNode>, target: Target, top
  * A target at or after `from` (case C) is proven up to the connecting sibling or new root
  * that contains it, and that node is then left out.
  */
-async function upgradeNodes (get: (i: number) => Promise<TreeNode>, from: number, to: number, target: Target | null): Promise<{ nodes: TreeNode[], targetNodes: TreeNode[] | null }> {
+async function upgradeNodes (get: NodeGetter, from: number, to: number, target: Target | null): Promise<{ nodes: TreeNode[], targetNodes: TreeNode[] | null }> {
   const nodes: TreeNode[] = []
   let targetNodes: TreeNode[] | null = null
   const takeOrProve = async (i: number): Promise<void> => {

@@ -102,7 +102,7 @@ export async function verifyProof (tree: MerkleTree, proof: Proof, verifySignatu
 
   // 3. Whatever was not used to build signed roots must match a node we already trust.
   for (const n of unverified) {
-    const stored = await tree.get(n.index)
+    const stored = tree.getCached(n.index) ?? await tree.get(n.index)
     if (stored === null) throw bad(`proof ends at node ${n.index}, which we do not have`)
     if (!nodeEquals(stored, n)) throw bad(`node ${n.index} does not match the stored node`)
   }

@@ -12,6 +12,13 @@ export type { TreeNode }
 /** Read access to stored tree nodes. `null` means "not stored" (never an error). */
 export interface NodeReader {
   get (index: number): Promise<TreeNode | null>
+  /**
+   * Optional synchronous answer from memory: the node, `null` when it is known to be absent,
+   * `undefined` when only `get` can tell (a cache miss). The hot paths of replication (proofs,
+   * byte offsets, missingNodes) try this first: one block costs ~10 node reads, and a promise
+   * plus a microtask per read was most of their cost (bench/replication.bench.ts).
+   */
+  getCached? (index: number): TreeNode | null | undefined
 }
 
 /**

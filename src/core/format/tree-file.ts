@@ -58,8 +58,12 @@ export class TreeFile implements NodeReader {
   readonly storage: RandomAccessStorage
   private readonly _io: StoragePromises
   private readonly _cacheSize: number
-  /** LRU: a Map iterates in insertion order, so a hit is re-inserted at the end. */
-  private readonly _cache = new Map<number, TreeNode>()
+  /**
+   * LRU: a Map iterates in insertion order, so a hit is re-inserted at the end. `null` = a
+   * record read as blank: a sparse replica asks about its holes for every request it makes
+   * (missingNodes), and without this each ask was a file read.
+   */
+  private readonly _cache = new Map<number, TreeNode | null>()
   /** Buffered writes; null = write a blank record. */
   private _pending = new Map<number, TreeNode | null>()
   /** Buffered truncation: the flat index at which the file will be cut, or null. */
@@ -71,6 +75,8 @@ export class TreeFile implements NodeReader {
   private _flushing: Map<number, TreeNode | null> | null = null
   private _flushingCut: number | null = null
   private _fileBytes: number
+  /** Bumped by every put, truncate and flush (see `get`). */
+  private _changes = 0
 
   private constructor (storage: RandomAccessStorage, fileBytes: number, cacheSize: number) {
     this.storage = storage
@@ -109,12 +115,38 @@ export class TreeFile implements NodeReader {
 
   /** Node `index`, or null if it is not stored (`NodeReader`). Sees buffered writes. */
   async get (index: number): Promise<TreeNode | null> {
+    const known = this.getCached(index)
+    if (known !== undefined) return known
+    const changes = this._changes
+    const bytes = await this._io.read(index * NODE_BYTES, NODE_BYTES)
+    const node = decodeNode(index, bytes)
+    // A put/truncate/flush may have landed while we read: theirs wins, and what we read may
+    // be stale, so it is cached only if nothing changed meanwhile (a stale blank would hide
+    // a stored node).
+    if (changes !== this._changes) {
+      const now = this.getCached(index)
+      return now !== undefined ? now : node
+    }
+    this._remember(index, node)
+    return node
+  }
+
+  /**
+   * Node `index` from memory (buffered writes, the flush in progress, the read cache), `null`
+   * when it is known to be absent (cut off, or past the end of the file), `undefined` when
+   * only a read of the file can tell (`NodeReader.getCached`).
+   */
+  getCached (index: number): TreeNode | null | undefined {
     if (!Number.isSafeInteger(index) || index < 0) throw HypercoreError.BAD_ARGUMENT(`tree node index must be a non-negative integer, got ${String(index)}`)
-    const pending = this._pending.get(index)
-    if (pending !== undefined) return pending
+    if (this._pending.size > 0) {
+      const pending = this._pending.get(index)
+      if (pending !== undefined) return pending
+    }
     if (this._cutIndex !== null && index >= this._cutIndex) return null
-    const flushing = this._flushing?.get(index)
-    if (flushing !== undefined) return flushing
+    if (this._flushing !== null) {
+      const flushing = this._flushing.get(index)
+      if (flushing !== undefined) return flushing
+    }
     if (this._flushingCut !== null && index >= this._flushingCut) return null
     const cached = this._cache.get(index)
     if (cached !== undefined) {
@@ -122,18 +154,13 @@ export class TreeFile implements NodeReader {
       this._cache.set(index, cached)
       return cached
     }
-    const offset = index * NODE_BYTES
-    if (offset + NODE_BYTES > this._fileBytes) return null
-    const bytes = await this._io.read(offset, NODE_BYTES)
-    const node = decodeNode(index, bytes)
-    // A put/truncate may have landed while we read; theirs wins.
-    if (this._pending.has(index) || (this._cutIndex !== null && index >= this._cutIndex)) return this._pending.get(index) ?? null
-    if (node !== null) this._remember(node)
-    return node
+    if ((index + 1) * NODE_BYTES > this._fileBytes) return null
+    return undefined
   }
 
   /** Buffers nodes for the next flush. Visible to `get` at once. */
   put (nodes: Iterable<TreeNode>): void {
+    this._changes++
     for (const n of nodes) {
       _checkNode(n)
       this._pending.set(n.index, n)
@@ -154,6 +181,7 @@ export class TreeFile implements NodeReader {
    */
   truncate (length: number): void {
     if (!Number.isSafeInteger(length) || length < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(length)}`)
+    this._changes++
     const cut = length === 0 ? 0 : 2 * length - 1
     const head = 2 * length
     for (const i of [...this._pending.keys()]) if (i >= head) this._pending.delete(i)
@@ -182,6 +210,7 @@ export class TreeFile implements NodeReader {
     this._cutIndex = null
     this._flushing = pending
     this._flushingCut = cut
+    this._changes++
     try {
       if (cut !== null && this._fileBytes > cut * NODE_BYTES) {
         await this._io.truncate(cut * NODE_BYTES)
@@ -211,8 +240,8 @@ export class TreeFile implements NodeReader {
       this._flushing = null
       this._flushingCut = null
     }
-    for (const n of pending.values()) if (n !== null) this._remember(n)
-    for (const [i, n] of pending) if (n === null) this._cache.delete(i)
+    this._changes++
+    for (const [i, n] of pending) this._remember(i, n)
   }
 
   /** Drops the read cache (buffered writes stay). */
@@ -230,10 +259,10 @@ export class TreeFile implements NodeReader {
    * (`keys().next()`) rescans the deleted slots V8 leaves at the front of a Map, which made
    * flushing a 50,000-block append quadratic (seconds per flush of a large core).
    */
-  private _remember (node: TreeNode): void {
+  private _remember (index: number, node: TreeNode | null): void {
     if (this._cacheSize === 0) return
-    this._cache.delete(node.index)
-    this._cache.set(node.index, node)
+    this._cache.delete(index)
+    this._cache.set(index, node)
     if (this._cache.size > this._cacheSize + (this._cacheSize >>> 3)) {
       let excess = this._cache.size - this._cacheSize
       for (const index of this._cache.keys()) {

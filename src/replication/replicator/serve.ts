@@ -7,6 +7,7 @@
  */
 import { HypercoreError } from '../../errors.js'
 import type { Core } from '../../core/core.js'
+import { BITS_PER_PAGE } from '../../core/format/bitfield-file.js'
 import { generateProof } from '../../tree/proof-generate.js'
 import type { DataMessage, RequestMessage, WantMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
@@ -66,12 +67,24 @@ export async function answer (core: Core, m: RequestMessage): Promise<DataMessag
   if (m.block === null && m.hash === null && m.seek === null && m.upgrade === null) return null
   try {
     const tree = core.tree
-    const proof = await generateProof(tree, m, async (index) => (await core.has(index)) ? core.readBlock(index) : null)
+    const proof = await generateProof(tree, m, async (index) => await hasBlock(core, index) ? readBlock(core, index) : null)
     if (proof.fork !== core.fork) return null // a truncation raced the proof
     return { request: m.id, fork: proof.fork, block: proof.block, hash: proof.hash, seek: proof.seek, upgrade: proof.upgrade, manifest: null }
   } catch {
     return null
   }
+}
+
+/** `core.has`, without a promise when the bitfield page is in memory. */
+function hasBlock (core: Core, index: number): boolean | Promise<boolean> {
+  if (index >= core.length) return false
+  return core.bitfield.isLoaded(Math.floor(index / BITS_PER_PAGE)) ? core.bitfield.has(index) : core.bitfield.get(index)
+}
+
+/** `core.readBlock`, with the byte range from tree nodes in memory when they are there. */
+async function readBlock (core: Core, index: number): Promise<Uint8Array> {
+  const [offset, size] = core.tree.byteRangeCached(index) ?? await core.tree.byteRange(index)
+  return core.data.read(offset, size)
 }
 
 /** `want{start, length}` (§5.7): our prefix when it covers the range, else bitfield words. */
