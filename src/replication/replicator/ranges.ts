@@ -46,6 +46,12 @@ export class RangeHandle extends EventEmitter {
   private _count = 0
   private _bytes = 0
   private _cursor = 0
+  /**
+   * Scan start: every index in [cursor, next) was stored or asked for, so a pass starts
+   * here instead of walking the whole in-flight window again (one pass per answer). A
+   * request that ends without the block (noData, cancel, a dropped peer) resets it (`rescan`).
+   */
+  private _next = 0
   private _ready = false
   private _resolve: () => void = () => {}
   private _reject: (err: Error) => void = () => {}
@@ -64,6 +70,7 @@ export class RangeHandle extends EventEmitter {
     this.blocks = spec.blocks !== undefined ? [...new Set(spec.blocks)].sort((a, b) => a - b) : null
     this.linear = spec.linear === true
     this._cursor = this.blocks === null ? start : 0
+    this._next = this._cursor
     this._done = new Promise<void>((resolve, reject) => { this._resolve = resolve; this._reject = reject })
     this._done.catch(() => {})
   }
@@ -98,6 +105,7 @@ export class RangeHandle extends EventEmitter {
       for (const i of this._indexesIn(u.start, u.end)) if (this._have.get(i)) this._count--
       this._have.clearRange(u.start, u.end - u.start)
       this._cursor = this.blocks === null ? Math.min(this._cursor, Math.max(this.start, u.start)) : 0
+      this._next = this._cursor
     }
     this._check()
   }
@@ -117,17 +125,28 @@ export class RangeHandle extends EventEmitter {
     let scanned = 0
     if (this.blocks !== null) {
       while (this._cursor < this.blocks.length && this._have.get(this.blocks[this._cursor]!)) this._cursor++
-      for (let k = this._cursor; k < this.blocks.length && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); k++, scanned++) {
+      let contiguous = true
+      for (let k = Math.max(this._cursor, this._next); k < this.blocks.length && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); k++, scanned++) {
         const i = this.blocks[k]!
-        if (i < length && !this._have.get(i)) rep.scheduler.tryBlock(i, 0)
+        const sent = i < length && (this._have.get(i) || rep.scheduler.tryBlock(i, 0) === 'sent')
+        if (sent && contiguous) this._next = k + 1
+        else contiguous = false
       }
       return
     }
     const end = this.end === -1 ? length : Math.min(this.end, length)
     while (this._cursor < end && this._have.get(this._cursor)) this._cursor++
-    for (let i = this._cursor; i < end && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); i++, scanned++) {
-      if (!this._have.get(i)) rep.scheduler.tryBlock(i, 0)
+    let contiguous = true
+    for (let i = Math.max(this._cursor, this._next); i < end && scanned < SCAN_WINDOW && rep.scheduler.hasCapacity(); i++, scanned++) {
+      const sent = this._have.get(i) || rep.scheduler.tryBlock(i, 0) === 'sent'
+      if (sent && contiguous) this._next = i + 1
+      else contiguous = false
     }
+  }
+
+  /** @internal A request ended without its block: the next pass looks from the cursor again. */
+  _rescan (): void {
+    this._next = this._cursor
   }
 
   private _mark (index: number, bytes: number): void {
@@ -190,6 +209,11 @@ export class RangeDownloads {
     if (!this._ranges.delete(r)) return
     // Cancel requests only this range wanted (§3.4: the caller gave up).
     if (r.destroyed) this._rep.scheduler.cancelUnwanted()
+  }
+
+  /** A block request ended without the block (see RangeHandle._next). */
+  rescan (): void {
+    for (const r of this._ranges) r._rescan()
   }
 
   wants (index: number): boolean {

@@ -107,6 +107,12 @@ export class Scheduler {
 
   /** The request got its answer (or is abandoned): free its slot. */
   settle (req: Outstanding): void {
+    this._unclaim(req)
+    // Ended without an answer (cancelled, refused, peer gone): ranges may ask again.
+    if (req.message.block !== null) this.rep.ranges.rescan()
+  }
+
+  private _unclaim (req: Outstanding): void {
     req.peer.inflight.delete(req.message.id)
     if (req.message.block !== null && this._blocks.get(req.message.block.index) === req) this._blocks.delete(req.message.block.index)
     if (this._upgrade === req) this._upgrade = null
@@ -124,7 +130,9 @@ export class Scheduler {
 
   /** The answer of `answered(req)` is stored (or failed): its claim goes. */
   release (req: Outstanding): void {
-    this.settle(req)
+    this._unclaim(req)
+    const b = req.message.block
+    if (b !== null && !(this.rep.core.bitfield.isLoaded(Math.floor(b.index / BITS_PER_PAGE)) && this.rep.core.bitfield.has(b.index))) this.rep.ranges.rescan()
   }
 
   /** noData, or an answer that did not match: do not ask that peer for it again. */
@@ -242,6 +250,13 @@ export class Scheduler {
     const req: Outstanding = { peer, kind: 'block', message, priority }
     peer.inflight.set(message.id, req)
     this._blocks.set(index, req)
+    // The nodes we hold are nearly always in memory: then the request goes out in this tick.
+    const known = core.tree.missingNodesCached(2 * index)
+    if (known !== undefined) {
+      message.block!.nodes = known
+      peer.sendRequest(message)
+      return
+    }
     try {
       message.block!.nodes = await core.tree.missingNodes(2 * index)
     } catch {
