@@ -222,6 +222,7 @@ export class RangeDownloads {
   }
 
   fill (): void {
+    if (!this._rep.scheduler.canRefill()) return
     for (const r of this._ranges) {
       if (!this._rep.scheduler.hasCapacity()) return
       r._fill()

@@ -20,6 +20,9 @@ import { answerWant, cancelRequest, queueRequest } from './serve.js'
 import { DEFAULT_MAX_REMOTE_QUEUE, type Outstanding, type ReplicatorOptions } from './types.js'
 import { RangeDownloads, type RangeHandle, type RangeSpec } from './ranges.js'
 
+/** Download announcements sent as one batch at most (see `_announceDownload`). */
+const ANNOUNCE_BATCH = 32
+
 export class Replicator implements ReplicatorHook, PeerHost {
   readonly core: Core
   readonly key: Uint8Array
@@ -33,6 +36,9 @@ export class Replicator implements ReplicatorHook, PeerHost {
   private _updateWaiters: Array<() => void> = []
   private readonly _unlisten: () => void
   private _closed = false
+  /** Downloads to announce, as (start, length) pairs (see `_announceDownload`). */
+  private _downloaded: number[] = []
+  private _announceTimer: ReturnType<typeof setTimeout> | null = null
 
   private constructor (core: Core, opts: ReplicatorOptions) {
     this.core = core
@@ -93,6 +99,9 @@ export class Replicator implements ReplicatorHook, PeerHost {
   close (): void {
     if (this._closed) return
     this._closed = true
+    if (this._announceTimer !== null) clearTimeout(this._announceTimer)
+    this._announceTimer = null
+    this._downloaded = []
     this._unlisten()
     for (const p of [...this.peers, ...this._pending]) p.close()
     this.scheduler.abort(HypercoreError.SESSION_CLOSED())
@@ -247,6 +256,31 @@ export class Replicator implements ReplicatorHook, PeerHost {
     })
   }
 
+  /**
+   * A downloaded block is announced with its own `range` message, as before, but the
+   * announcements made before the next macrotask leave together as one mux batch (§5.5):
+   * blocks are stored one per microtask chain (the core's lock), so a microtask would batch
+   * nothing; a 0 ms timer batches a whole burst of answers into one encrypted message.
+   */
+  private _announceDownload (start: number, end: number): void {
+    this._downloaded.push(start, end - start)
+    // A download that never yields to a macrotask still announces every ANNOUNCE_BATCH blocks.
+    if (this._downloaded.length >= 2 * ANNOUNCE_BATCH) this._flushAnnouncements()
+    else if (this._announceTimer === null) this._announceTimer = setTimeout(() => this._flushAnnouncements(), 0)
+  }
+
+  private _flushAnnouncements (): void {
+    if (this._announceTimer !== null) clearTimeout(this._announceTimer)
+    this._announceTimer = null
+    const ranges = this._downloaded
+    this._downloaded = []
+    for (const peer of this.peers) {
+      peer.channel.cork()
+      for (let i = 0; i < ranges.length; i += 2) peer.sendRange(false, ranges[i]!, ranges[i + 1]!)
+      peer.channel.uncork()
+    }
+  }
+
   /** A change to the core (ours or one a peer proved): tell every peer (§5.7). */
   private _onlocal (u: CoreUpdate): void {
     for (const peer of this.peers) {
@@ -256,13 +290,14 @@ export class Replicator implements ReplicatorHook, PeerHost {
         this.sendSync(peer)
         peer.channel.uncork()
       } else if (u.type === 'download') {
-        peer.sendRange(false, u.start, u.end - u.start)
+        continue // announced in bulk, below
       } else if (u.type === 'clear') {
         peer.sendRange(true, u.start, u.end - u.start)
       } else {
         this.sendSync(peer)
       }
     }
+    if (u.type === 'download') this._announceDownload(u.start, u.end)
     if (u.type === 'download' || (u.type === 'append' && this.core.writable)) this.scheduler.storedRange(u.start, u.end)
     if (u.type !== 'download') this.scheduler.kick()
     this.ranges.onlocal(u)

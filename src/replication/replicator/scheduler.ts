@@ -14,6 +14,9 @@ import type { Peer } from './peer.js'
 import type { Replicator } from './replicator.js'
 import { DEFAULT_MAX_INFLIGHT, WANT_SEGMENT, type Outstanding, type ReplicatorOptions } from './types.js'
 
+/** Free slots a peer needs before a range pass refills them (see `canRefill`). */
+const REFILL_BATCH = 8
+
 interface Waiter { resolve: () => void, reject: (err: unknown) => void }
 
 /** Outcome of trying to request one block. */
@@ -197,13 +200,32 @@ export class Scheduler {
     return this.rep.peers.some(p => p.opened && p.inflight.size < this.maxInflight)
   }
 
+  /**
+   * True when a range pass is worth starting: some peer has at least `refillBatch` free
+   * slots. Refilling one slot per answer sends one request per message, so the peer answers
+   * one per message too; waiting for a few keeps the window 40–48 deep and lets both sides
+   * batch (one mux batch, one encrypted message, per pass).
+   */
+  canRefill (): boolean {
+    const free = Math.min(REFILL_BATCH, this.maxInflight)
+    return this.rep.peers.some(p => p.opened && p.inflight.size <= this.maxInflight - free)
+  }
+
   private _run (): void {
     if (this.rep.core.closed) return
-    this._maybeUpgrade()
-    for (const index of this._wants.keys()) {
-      if (index < this.rep.core.length) this.tryBlock(index, 1)
+    // A pass's requests leave as one mux batch per connection (§5.5): one encrypted
+    // message instead of one per request.
+    const peers = this.rep.peers.slice()
+    for (const p of peers) p.channel.cork()
+    try {
+      this._maybeUpgrade()
+      for (const index of this._wants.keys()) {
+        if (index < this.rep.core.length) this.tryBlock(index, 1)
+      }
+      this.rep.ranges.fill()
+    } finally {
+      for (const p of peers) p.channel.uncork()
     }
-    this.rep.ranges.fill()
   }
 
   private _maybeUpgrade (): void {
