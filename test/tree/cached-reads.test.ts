@@ -11,7 +11,7 @@ import * as flat from '../../src/tree/flat.js'
 import { MemoryNodeStore } from '../../src/tree/memory-node-store.js'
 import { MerkleTree } from '../../src/tree/merkle-tree.js'
 import type { NodeReader } from '../../src/tree/types.js'
-import { deepEqual, equal, throwsWithCode } from '../helpers/assert.js'
+import { deepEqual, equal, ok, throwsWithCode } from '../helpers/assert.js'
 import { ram } from '../core/format/helpers.js'
 import { Writer, vectorKeyPair } from './helpers.js'
 
@@ -78,14 +78,17 @@ test('TreeFile.getCached: buffered, flushing, cut and cached nodes answer now; a
   const flushing = t.flush()
   deepEqual(t.getCached(6), all[6], 'being flushed')
   await flushing
-  // Only the 4 most recent nodes stay cached; the rest must come from the file.
-  let misses = 0
+  // At most 4 nodes stay cached (two generations of 2), the newest among them; the rest must
+  // come from the file.
+  const hits: number[] = []
   for (let i = 0; i < 31; i++) {
     const c = t.getCached(i)
-    if (c === undefined) misses++
-    else deepEqual(c, all[i])
+    if (c === undefined) continue
+    deepEqual(c, all[i])
+    hits.push(i)
   }
-  equal(misses, 27)
+  ok(hits.length >= 2 && hits.length <= 4, `hits ${hits.join(',')}`)
+  ok(hits.includes(30), 'the newest node is cached')
   equal(t.getCached(31), null, 'past the end of the file')
   deepEqual(await t.get(2), all[2], 'a miss reads the file')
   deepEqual(t.getCached(2), all[2], '…and is cached after')
