@@ -74,7 +74,8 @@ export const node: Codec<TreeNode> = {
     const index = uint(state)
     const size = uint(state)
     // Copy: a view would keep the whole frame alive and alias a buffer the caller may reuse.
-    const hash = c.fixed32.decode(state).slice()
+    // (`new Uint8Array(view)` copies; a Node Buffer's `.slice()` would return another view.)
+    const hash = new Uint8Array(c.fixed32.decode(state))
     return { index, size, hash }
   }
 }

@@ -9,6 +9,7 @@
 import c from 'compact-encoding'
 import { HypercoreError } from '../../errors.js'
 import { defaultManifest, manifestEncoding } from '../../crypto/manifest.js'
+import { node as treeNodeEncoding } from '../../wire/proof-messages.js'
 import type {
   ExternalHeaderPointer, HeaderHints, KeyPairRecord, OplogEntry, ReorgHint, StoredHeader, TreeHeader,
   TreeUpgrade, BitfieldUpdate, UserDataRecord, OplogHeader, TreeNode
@@ -134,22 +135,8 @@ const hintsEnc: Codec<HeaderHints> = {
   }
 }
 
-const treeNodeEnc: Codec<TreeNode> = {
-  preencode (state, n) {
-    c.uint.preencode(state, n.index)
-    c.uint.preencode(state, n.size)
-    c.fixed32.preencode(state, n.hash)
-  },
-  encode (state, n) {
-    c.uint.encode(state, n.index)
-    c.uint.encode(state, n.size)
-    c.fixed32.encode(state, n.hash)
-  },
-  decode (state) {
-    return { index: c.uint.decode(state), size: c.uint.decode(state), hash: new Uint8Array(c.fixed32.decode(state)) }
-  }
-}
-const treeNodeArray = c.array(treeNodeEnc)
+// The oplog stores tree nodes in the same layout as the wire (`uint index ‖ uint size ‖ fixed32 hash`).
+const treeNodeArray = c.array(treeNodeEncoding)
 
 const treeUpgradeEnc: Codec<TreeUpgrade> = {
   preencode (state, u) {
