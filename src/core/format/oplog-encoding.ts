@@ -12,7 +12,7 @@ import { defaultManifest, manifestEncoding } from '../../crypto/manifest.js'
 import { node as treeNodeEncoding } from '../../wire/proof-messages.js'
 import type {
   ExternalHeaderPointer, HeaderHints, KeyPairRecord, OplogEntry, ReorgHint, StoredHeader, TreeHeader,
-  TreeUpgrade, BitfieldUpdate, UserDataRecord, OplogHeader, TreeNode
+  TreeUpgrade, BitfieldUpdate, UserDataRecord, OplogHeader
 } from './oplog-types.js'
 
 export type * from './oplog-types.js'
