@@ -1,0 +1,50 @@
+/**
+ * @module signaling/types
+ * A signaling client finds peers in a topic and carries their WebRTC signals; it never
+ * carries replication data. Every client (our WebSocket server's client, BroadcastChannel,
+ * the WebTorrent tracker) implements `SignalingClient`, and the swarm runs several at once.
+ *
+ * The client does not make WebRTC connections itself: the swarm hands it a
+ * `SignalingContext` whose `connect()` does, so every client shares one transport, one peer
+ * cap and one deduplication rule. What a signaling server says about a peer's identity is
+ * only a hint: the swarm checks the Noise static key after the handshake.
+ */
+import type { SignalData, WebRtcPeer } from '../transport/types.js'
+
+/** A peer's id on the signaling layer: lowercase hex of its Noise static public key. */
+export type PeerId = string
+/** A topic as lowercase hex (a core's 32-byte discovery key). */
+export type TopicHex = string
+
+export interface ConnectRequest {
+  /** The remote peer's announced id, or null when unknown (tracker offers go to a random peer). */
+  peerId: PeerId | null
+  topic: TopicHex
+  initiator: boolean
+  /** See `WebRtcPeerOptions.trickle`. */
+  trickle?: boolean
+}
+
+/** What the swarm lends each signaling client. */
+export interface SignalingContext {
+  /** Our peer id. */
+  readonly self: PeerId
+  /** Whether the swarm wants a (new) connection to this peer now: not yet connected, under the cap. */
+  wants (peerId: PeerId | null, topic: TopicHex): boolean
+  /** Start a WebRTC connection; the swarm owns it from here (handshake, dedup, close). */
+  connect (req: ConnectRequest): WebRtcPeer
+}
+
+export interface SignalingClient {
+  /** A short name for logs and errors ('ws-server', 'broadcast-channel', 'tracker'). */
+  readonly name: string
+  /** Connects; idempotent. Failing to connect emits 'error' and retries with backoff; it never throws into the swarm. */
+  start (ctx: SignalingContext): void
+  /** Announce ourselves in a topic and look for peers there; idempotent. */
+  join (topic: TopicHex): void
+  leave (topic: TopicHex): void
+  /** Stops for good, releasing sockets, channels and timers; idempotent. */
+  close (): Promise<void>
+  on (event: 'error', listener: (err: Error) => void): unknown
+  off (event: 'error', listener: (err: Error) => void): unknown
+}
