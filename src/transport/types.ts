@@ -8,7 +8,7 @@
 import type { Duplex } from 'streamx'
 
 /** A connected byte duplex (WebRTC data channel, WebSocket, …). */
-export type ByteStream = Duplex<Uint8Array, Uint8Array>
+export type ByteStream = Duplex
 
 /**
  * Opaque WebRTC signaling payload (an SDP offer/answer or an ICE candidate, simple-peer's
