@@ -15,6 +15,7 @@ import zlib from 'node:zlib'
 import { builtinModules, createRequire } from 'node:module'
 
 const entry = 'src/index.ts'
+const signalServerEntry = 'src/signaling/server/index.ts'
 const nodeBuiltins = [...builtinModules, ...builtinModules.map(m => 'node:' + m)]
 
 // A browser build must never reach a Node built-in: fail the build if one sneaks in.
@@ -51,6 +52,10 @@ export async function build ({ quiet = false } = {}) {
   await esbuild.build({ ...common, outfile: 'dist/browser/index.js', platform: 'browser', sourcemap: true, plugins: [noNodeBuiltins] })
   const min = await esbuild.build({ ...common, outfile: 'dist/browser/index.min.js', platform: 'browser', minify: true, metafile: true, plugins: [noNodeBuiltins] })
   await esbuild.build({ ...common, outfile: 'dist/node/index.js', platform: 'node', packages: 'external', sourcemap: true })
+  // The signaling server is Node-only and has its own entry (`hypercore-web/signal-server`).
+  if (fs.existsSync(signalServerEntry)) {
+    await esbuild.build({ ...common, entryPoints: [signalServerEntry], outfile: 'dist/node/signal-server.js', platform: 'node', packages: 'external', sourcemap: true })
+  }
   const code = fs.readFileSync('dist/browser/index.min.js')
   const size = { minified: code.length, gzipped: zlib.gzipSync(code, { level: 9 }).length }
   fs.writeFileSync('dist/browser/size.json', JSON.stringify({ ...size, inputs: topInputs(min.metafile) }, null, 2))
