@@ -43,7 +43,9 @@ export const ERROR_CODES = [
   'FRAME_TOO_LARGE',
   'CONNECTION_CLOSED',
   // replication mux: a peer broke the Protomux rules or exceeded a resource limit
-  'PROTOCOL_ERROR'
+  'PROTOCOL_ERROR',
+  // replication: a peer proved a validly signed tree that differs from ours at the same fork (§3.5)
+  'CONFLICT'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -97,4 +99,5 @@ export class HypercoreError extends Error {
   static FRAME_TOO_LARGE (msg: string): HypercoreError { return new HypercoreError('FRAME_TOO_LARGE', msg) }
   static CONNECTION_CLOSED (msg = 'Connection closed', cause?: unknown): HypercoreError { return new HypercoreError('CONNECTION_CLOSED', msg, { cause }) }
   static PROTOCOL_ERROR (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('PROTOCOL_ERROR', msg, { cause }) }
+  static CONFLICT (msg: string): HypercoreError { return new HypercoreError('CONFLICT', msg) }
 }
