@@ -45,7 +45,9 @@ export const ERROR_CODES = [
   // replication mux: a peer broke the Protomux rules or exceeded a resource limit
   'PROTOCOL_ERROR',
   // replication: a peer proved a validly signed tree that differs from ours at the same fork (§3.5)
-  'CONFLICT'
+  'CONFLICT',
+  // signaling: a signaling server or tracker refused us or sent something we cannot use
+  'SIGNALING_FAILED'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -100,4 +102,5 @@ export class HypercoreError extends Error {
   static CONNECTION_CLOSED (msg = 'Connection closed', cause?: unknown): HypercoreError { return new HypercoreError('CONNECTION_CLOSED', msg, { cause }) }
   static PROTOCOL_ERROR (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('PROTOCOL_ERROR', msg, { cause }) }
   static CONFLICT (msg: string): HypercoreError { return new HypercoreError('CONFLICT', msg) }
+  static SIGNALING_FAILED (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('SIGNALING_FAILED', msg, { cause }) }
 }
