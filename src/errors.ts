@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   'DECRYPTION_FAILED',
   'FRAME_TOO_LARGE',
   'CONNECTION_CLOSED',
+  // WebRTC transport: ICE, SDP or data channel setup/transport failure
+  'WEBRTC_FAILED',
   // replication mux: a peer broke the Protomux rules or exceeded a resource limit
   'PROTOCOL_ERROR',
   // replication: a peer proved a validly signed tree that differs from ours at the same fork (§3.5)
@@ -100,6 +102,7 @@ export class HypercoreError extends Error {
   static DECRYPTION_FAILED (msg = 'Message failed authentication', cause?: unknown): HypercoreError { return new HypercoreError('DECRYPTION_FAILED', msg, { cause }) }
   static FRAME_TOO_LARGE (msg: string): HypercoreError { return new HypercoreError('FRAME_TOO_LARGE', msg) }
   static CONNECTION_CLOSED (msg = 'Connection closed', cause?: unknown): HypercoreError { return new HypercoreError('CONNECTION_CLOSED', msg, { cause }) }
+  static WEBRTC_FAILED (msg = 'WebRTC connection failed', cause?: unknown): HypercoreError { return new HypercoreError('WEBRTC_FAILED', msg, { cause }) }
   static PROTOCOL_ERROR (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('PROTOCOL_ERROR', msg, { cause }) }
   static CONFLICT (msg: string): HypercoreError { return new HypercoreError('CONFLICT', msg) }
   static SIGNALING_FAILED (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('SIGNALING_FAILED', msg, { cause }) }
