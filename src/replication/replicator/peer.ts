@@ -61,6 +61,11 @@ export class Peer {
   readonly wantedSegments = new Set<number>()
   /** The peer answered noData to an upgrade: do not ask again until its next sync. */
   upgradeRefused = false
+  /**
+   * A proof from the peer failed and our id-0 conflict check is out (§3.5): no requests go
+   * to it meanwhile; `error` ends the connection unless the check shows a real conflict.
+   */
+  conflictCheck: { error: HypercoreError, timer: ReturnType<typeof setTimeout> } | null = null
   /** Remote requests waiting for an answer, in arrival order (§3.4). */
   readonly remoteQueue: RequestMessage[] = []
   serving = false
@@ -111,6 +116,8 @@ export class Peer {
   get remotePublicKey (): Uint8Array | null { return this.stream.remotePublicKey }
 
   get opened (): boolean { return this.channel.opened }
+  /** Open and not paused by a conflict check: requests may go to it. */
+  get usable (): boolean { return this.channel.opened && this.conflictCheck === null }
   get closed (): boolean { return this.channel.closed }
 
   /** Closes this peer's channel (the connection stays for other cores). */

@@ -13,6 +13,7 @@ import { discoveryKey } from '../../crypto/index.js'
 import type { BitfieldMessage, CancelMessage, DataMessage, NoDataMessage, RangeMessage, RequestMessage, SyncMessage, WantMessage } from '../../wire/messages.js'
 import type { Mux } from '../mux/index.js'
 import type { SecretStream } from '../secret-stream/index.js'
+import { checkConflict, endConflictCheck, startConflictCheck, type Conflict } from './conflict.js'
 import { Peer, type PeerHost } from './peer.js'
 import { applyData, matches } from './receive.js'
 import { Scheduler } from './scheduler.js'
@@ -145,6 +146,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   onclose (peer: Peer): void {
+    endConflictCheck(peer)
     for (const w of peer.drainWaiters.splice(0)) w()
     peer.remoteQueue.length = 0
     if (this._pending.delete(peer)) { this.checkUpdates(); return }
@@ -184,10 +186,10 @@ export class Replicator implements ReplicatorHook, PeerHost {
   oncancel (peer: Peer, m: CancelMessage): void { cancelRequest(peer, m.request) }
 
   async ondata (peer: Peer, m: DataMessage): Promise<void> {
+    if (m.request === 0) return this._onconflictCheck(peer, m)
     const req = peer.inflight.get(m.request)
     if (req === undefined) {
       if (peer.cancelled.delete(m.request)) return // we gave up on it; the answer crossed our cancel
-      if (m.request === 0) return // a conflict check we did not ask for: nothing to compare (§3.5)
       throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
     }
     if (!matches(req, m)) {
@@ -206,7 +208,11 @@ export class Replicator implements ReplicatorHook, PeerHost {
       if (HypercoreError.is(err, 'INVALID_PROOF') || HypercoreError.is(err, 'INVALID_SIGNATURE')) {
         this.scheduler.refused(req)
         this.emit('verification-error', err, req.message, m, peer)
-        throw err // ends this connection only (the mux destroys its own stream)
+        // A proof on another fork cannot be a conflict: this connection ends at once (the mux
+        // destroys its own stream). Otherwise §3.5: ask for its tree from 0 first.
+        if (req.kind === 'reorg') throw err
+        startConflictCheck(this.core, peer, err)
+        return
       }
       if (HypercoreError.is(err, 'SESSION_CLOSED')) return
       this.scheduler.failed(req, err)
@@ -219,6 +225,12 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   onnodata (peer: Peer, m: NoDataMessage): void {
+    if (m.request === 0) {
+      // It will not show us its tree: the failure that made us ask stands.
+      const err = endConflictCheck(peer)
+      if (err !== null) peer.destroy(err)
+      return
+    }
     const req = peer.inflight.get(m.request)
     if (req === undefined) return
     this.scheduler.settle(req)
@@ -238,6 +250,29 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (m.drop) peer.remoteBitfield.clearRange(m.start, m.length)
     else peer.remoteBitfield.setRange(m.start, m.length)
     this.scheduler.kick()
+  }
+
+  /**
+   * A `data` with request 0 (§3.5): the answer to our conflict check, or a peer showing us
+   * its tree unasked. A bad proof ends the connection (INVALID_SIGNATURE / INVALID_PROOF); a
+   * validly signed, different tree is a conflict; a tree that agrees with ours leaves the
+   * failure that made us ask (if any) to end the connection.
+   */
+  private async _onconflictCheck (peer: Peer, m: DataMessage): Promise<void> {
+    let conflict: Conflict | null
+    try {
+      conflict = await checkConflict(this.core, m)
+    } catch (err) {
+      endConflictCheck(peer)
+      throw err
+    }
+    const original = endConflictCheck(peer)
+    if (conflict !== null) {
+      // hypercore@10 emits (proof.upgrade.length, proof.fork, proof) on every session.
+      this.emit('conflict', conflict.length, conflict.fork, m)
+      throw HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
+    }
+    if (original !== null) throw original
   }
 
   // --- our side ------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ export class Scheduler {
   /** Whether `peer` can give us a longer signed length now (`acked`: also before it acked ours). */
   canUpgradeFrom (peer: Peer, acked = false): boolean {
     const core = this.rep.core
-    if (!peer.remoteSynced || peer.upgradeRefused || !peer.opened) return false
+    if (!peer.remoteSynced || peer.upgradeRefused || !peer.usable) return false
     if (peer.remoteFork > core.fork) return peer.remoteLength > 0
     return peer.remoteFork === core.fork && peer.remoteCanUpgrade && peer.remoteLength > core.length &&
       (acked || peer.lengthAcked === core.length)
@@ -176,7 +176,7 @@ export class Scheduler {
     let best: Peer | null = null
     let anyHas = false
     for (const p of this.rep.peers) {
-      if (!p.opened || !p.remoteSynced || p.remoteFork !== core.fork || !p.remoteBitfield.get(index)) continue
+      if (!p.usable || !p.remoteSynced || p.remoteFork !== core.fork || !p.remoteBitfield.get(index)) continue
       anyHas = true
       if (p.inflight.size >= this.maxInflight) continue
       if (best === null || p.inflight.size < best.inflight.size) best = p
@@ -188,7 +188,7 @@ export class Scheduler {
     if (anyHas) return 'busy'
     const segment = Math.floor(index / WANT_SEGMENT)
     for (const p of this.rep.peers) {
-      if (!p.opened || !p.remoteSynced || p.remoteLength <= index || p.wantedSegments.has(segment)) continue
+      if (!p.usable || !p.remoteSynced || p.remoteLength <= index || p.wantedSegments.has(segment)) continue
       p.wantedSegments.add(segment)
       p.sendWant(segment * WANT_SEGMENT, WANT_SEGMENT)
     }
@@ -197,7 +197,7 @@ export class Scheduler {
 
   /** True while some peer has a free slot (ranges stop filling when none does). */
   hasCapacity (): boolean {
-    return this.rep.peers.some(p => p.opened && p.inflight.size < this.maxInflight)
+    return this.rep.peers.some(p => p.usable && p.inflight.size < this.maxInflight)
   }
 
   /**
@@ -208,7 +208,7 @@ export class Scheduler {
    */
   canRefill (): boolean {
     const free = Math.min(REFILL_BATCH, this.maxInflight)
-    return this.rep.peers.some(p => p.opened && p.inflight.size <= this.maxInflight - free)
+    return this.rep.peers.some(p => p.usable && p.inflight.size <= this.maxInflight - free)
   }
 
   private _run (): void {
