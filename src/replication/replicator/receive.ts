@@ -13,6 +13,7 @@ import type { MerkleTree } from '../../tree/merkle-tree.js'
 import { nodeEquals } from '../../tree/nodes.js'
 import { verifyProof } from '../../tree/proof-verify.js'
 import type { DataMessage } from '../../wire/messages.js'
+import type { ReorgHint } from './reorg.js'
 import type { Outstanding } from './types.js'
 
 /** Whether `data` answers `req` field by field (§3.3.4). JS treats a mismatch as noData. */
@@ -41,7 +42,7 @@ export interface Applied {
  * Verifies and stores `data` (already matched). A proof from a fork we have left since the
  * request went out is dropped quietly; a bad proof throws INVALID_PROOF / INVALID_SIGNATURE.
  */
-export async function applyData (core: Core, req: Outstanding, data: DataMessage): Promise<Applied> {
+export async function applyData (core: Core, req: Outstanding, data: DataMessage, hint: ReorgHint | null = null): Promise<Applied> {
   let blockBytes = 0
   const verifySignature = (hash: Uint8Array, length: number, fork: number, sig: Uint8Array): boolean => core.verifier.verify(hash, length, fork, sig)
   const changed = await core.insertVerified(async (tree): Promise<VerifiedProof> => {
@@ -52,7 +53,9 @@ export async function applyData (core: Core, req: Outstanding, data: DataMessage
     const batch = await verifyProof(tree, data, verifySignature)
     if (reorg) {
       if (data.upgrade === null) throw HypercoreError.INVALID_PROOF('a reorg answer must carry an upgrade')
-      batch.ancestors = await commonPrefix(tree, batch.roots)
+      // The narrowed prefix (reorg.ts) holds while our fork is the one it was found on.
+      const narrowed = hint !== null && hint.fork === tree.fork ? Math.min(hint.ancestors, tree.length, batch.length) : 0
+      batch.ancestors = Math.max(narrowed, await commonPrefix(tree, batch.roots))
     }
     const block = data.block === null ? null : { index: data.block.index, value: data.block.value }
     if (block !== null) blockBytes = block.value.byteLength
@@ -64,8 +67,8 @@ export async function applyData (core: Core, req: Outstanding, data: DataMessage
 /**
  * How many leading blocks the new tree (given by its verified roots) shares with ours: the
  * roots we store unchanged, left to right. This is a lower bound of the true common prefix
- * (§3.5 narrows it further with hash requests); dropping more than needed only costs a
- * re-download, never correctness.
+ * (reorg.ts narrows it further with hash requests, §3.5); it stands alone when that could
+ * not be done. Dropping more than needed only costs a re-download, never correctness.
  */
 async function commonPrefix (tree: MerkleTree, roots: readonly { index: number, size: number, hash: Uint8Array }[]): Promise<number> {
   let ancestors = 0

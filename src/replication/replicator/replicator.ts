@@ -15,6 +15,7 @@ import type { Mux } from '../mux/index.js'
 import type { SecretStream } from '../secret-stream/index.js'
 import { checkConflict, endConflictCheck, startConflictCheck, type Conflict } from './conflict.js'
 import { Peer, type PeerHost } from './peer.js'
+import { narrowReorg } from './reorg.js'
 import { applyData, matches } from './receive.js'
 import { Scheduler } from './scheduler.js'
 import { answerWant, cancelRequest, queueRequest } from './serve.js'
@@ -192,6 +193,11 @@ export class Replicator implements ReplicatorHook, PeerHost {
       if (peer.cancelled.delete(m.request)) return // we gave up on it; the answer crossed our cancel
       throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
     }
+    if (req.kind === 'hash') { // its waiter (reorg narrowing) verifies it
+      req.resolve!(matches(req, m) ? m : null)
+      this.scheduler.settle(req)
+      return
+    }
     if (!matches(req, m)) {
       this.scheduler.settle(req)
       this.scheduler.refused(req)
@@ -199,7 +205,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
     }
     this.scheduler.answered(req)
     try {
-      const applied = await applyData(this.core, req, m)
+      const hint = req.kind === 'reorg' ? await narrowReorg(this.core, peer, m) : null
+      const applied = await applyData(this.core, req, m, hint)
       if (applied.blockBytes > 0 && m.block !== null) {
         this.ranges.ondownload(m.block.index, applied.blockBytes)
         this.emit('download', m.block.index, applied.blockBytes, peer)
@@ -233,7 +240,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
     }
     const req = peer.inflight.get(m.request)
     if (req === undefined) return
-    this.scheduler.settle(req)
+    this.scheduler.settle(req) // a hash request's waiter gets null there
+    if (req.kind === 'hash') return
     this.scheduler.refused(req)
     this.scheduler.kick()
     this.checkUpdates()

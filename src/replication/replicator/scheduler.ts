@@ -111,6 +111,7 @@ export class Scheduler {
   /** The request got its answer (or is abandoned): free its slot. */
   settle (req: Outstanding): void {
     this._unclaim(req)
+    req.resolve?.(null) // a hash request's waiter learns it gets no answer
     // Ended without an answer (cancelled, refused, peer gone): ranges may ask again.
     if (req.message.block !== null) this.rep.ranges.rescan()
   }

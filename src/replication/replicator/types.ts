@@ -2,11 +2,11 @@
  * @module replication/replicator/types
  * Shapes shared by the replicator's files: our outstanding requests and the limits.
  */
-import type { RequestMessage } from '../../wire/messages.js'
+import type { DataMessage, RequestMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
 
 /** What a request was for: how the answer is matched and applied (§3.3.4). */
-export type RequestKind = 'block' | 'upgrade' | 'reorg' | 'conflict'
+export type RequestKind = 'block' | 'upgrade' | 'reorg' | 'hash'
 
 /** A request we sent and have not had an answer for. */
 export interface Outstanding {
@@ -17,6 +17,8 @@ export interface Outstanding {
   priority: number
   /** Its answer arrived and is being verified/stored: never cancel it, never ask again meanwhile. */
   answered?: boolean
+  /** For a 'hash' request (reorg narrowing): gets the matching answer, or null when there is none. */
+  resolve?: (data: DataMessage | null) => void
 }
 
 export interface ReplicatorOptions {
