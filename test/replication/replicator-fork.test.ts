@@ -79,7 +79,7 @@ for (const [name, makeWriter] of writers) {
 async function forkedPair (): Promise<{ w: any, r: any }> {
   const w = await ourWriter()
   await w.append(list('a', 64))
-  const r = await ourReader(w.key)
+  const r = await ourReader(w.key!)
   const c0 = connect(w, r)
   await once(r, 'peer-add')
   await r.update({ wait: true })
