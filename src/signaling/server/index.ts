@@ -1,0 +1,259 @@
+/**
+ * @module signaling/server
+ * Our WebSocket signaling server (Node only; `hypercore-web/signal-server`, and the
+ * `hypercore-web-signal` command). Peers say hello with their id, join rooms by topic, learn
+ * who else is there and relay WebRTC signals to each other; see ../PROTOCOL.md.
+ *
+ * It stores nothing but live room membership and relays nothing but signals. Every message
+ * is validated; a client that sends junk, oversized or too many messages is closed with a
+ * code (`CLOSE` in ../protocol.ts) while every other client keeps being served. Memory is
+ * bounded: connections ≤ maxConnections, topics per connection ≤ maxTopics, a message ≤
+ * maxMessageBytes, a client's unsent backlog ≤ maxBufferedBytes.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, WebSocket, type RawData } from 'ws'
+import { HypercoreError } from '../../errors.js'
+import { CLOSE, DEFAULT_MAX_SIGNAL_BYTES, parseClientMessage, type ServerMessage } from '../protocol.js'
+import { Rooms } from './rooms.js'
+import { TokenBucket, type RateLimit } from './token-bucket.js'
+
+export type { RateLimit } from './token-bucket.js'
+
+export interface SignalServerOptions {
+  /** Port to listen on (0: any free port). Default 8787. Ignored with `server`. */
+  port?: number
+  /** Interface to listen on. Default 127.0.0.1 (pass 0.0.0.0 to serve other machines). */
+  host?: string
+  /** Attach to this HTTP server instead of listening; `close()` leaves it open. */
+  server?: http.Server
+  /** Only upgrade requests to this path (with `server`, to share it with other routes). */
+  path?: string
+  /** Largest WebSocket message; a bigger one closes the client with 1009. Default 64 KiB. */
+  maxMessageBytes?: number
+  /** Largest signal payload (its JSON). Default 16 KiB. */
+  maxSignalBytes?: number
+  /** Per-connection token bucket. Default 20 messages/s, bursts of 100. */
+  rateLimit?: RateLimit
+  /** Topics one connection may be in at once. Default 64. */
+  maxTopics?: number
+  /** Connections at once; more are closed with SERVER_FULL. Default 10,000. */
+  maxConnections?: number
+  /** Peers named in the answer to a join (and told of the newcomer). Default 32. */
+  maxPeersListed?: number
+  /** A connection must say hello within this. Default 10 s. */
+  helloTimeoutMs?: number
+  /** Ping period; a client that misses a pong is dropped. Default 30 s. */
+  pingIntervalMs?: number
+  /** A client whose unsent backlog passes this is closed (it does not read). Default 1 MiB. */
+  maxBufferedBytes?: number
+}
+
+export interface SignalServerStats {
+  connections: number
+  /** Connections that said hello. */
+  peers: number
+  rooms: number
+  memberships: number
+}
+
+export interface SignalServer {
+  readonly port: number
+  /** ws://host:port/path to give `WebSocketSignaling({ url })`. */
+  readonly url: string
+  stats (): SignalServerStats
+  /** Closes every client (1001) and stops listening; idempotent. */
+  close (): Promise<void>
+}
+
+interface Conn {
+  ws: WebSocket
+  peerId: string | null
+  topics: Set<string>
+  bucket: TokenBucket
+  helloTimer: ReturnType<typeof setTimeout> | null
+  alive: boolean
+  closing: boolean
+}
+
+const CLOSE_GRACE_MS = 2000
+
+export async function createSignalServer (options: SignalServerOptions = {}): Promise<SignalServer> {
+  const o = {
+    port: options.port ?? 8787,
+    host: options.host ?? '127.0.0.1',
+    maxMessageBytes: positive(options.maxMessageBytes, 64 * 1024, 'maxMessageBytes'),
+    maxSignalBytes: positive(options.maxSignalBytes, DEFAULT_MAX_SIGNAL_BYTES, 'maxSignalBytes'),
+    rateLimit: options.rateLimit ?? { perSecond: 20, burst: 100 },
+    maxTopics: positive(options.maxTopics, 64, 'maxTopics'),
+    maxConnections: positive(options.maxConnections, 10_000, 'maxConnections'),
+    maxPeersListed: positive(options.maxPeersListed, 32, 'maxPeersListed'),
+    helloTimeoutMs: positive(options.helloTimeoutMs, 10_000, 'helloTimeoutMs'),
+    pingIntervalMs: positive(options.pingIntervalMs, 30_000, 'pingIntervalMs'),
+    maxBufferedBytes: positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes')
+  }
+  if (!(o.rateLimit.perSecond > 0) || !(o.rateLimit.burst >= 1)) throw HypercoreError.BAD_ARGUMENT('rateLimit needs perSecond > 0 and burst >= 1')
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw HypercoreError.BAD_ARGUMENT(`bad port ${String(options.port)}`)
+
+  const httpServer = options.server ?? http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' })
+    res.end('hypercore-web signaling server: connect with a WebSocket\n')
+  })
+  const ownServer = options.server === undefined
+  if (ownServer) await listen(httpServer, o.port, o.host)
+
+  const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: o.maxMessageBytes })
+  const conns = new Set<Conn>()
+  const byPeer = new Map<string, Conn>()
+  const rooms = new Rooms<Conn>()
+  const limits = { maxMessageBytes: o.maxMessageBytes, maxSignalBytes: o.maxSignalBytes, maxTopics: o.maxTopics }
+
+  function send (c: Conn, msg: ServerMessage): void {
+    if (c.closing || c.ws.readyState !== WebSocket.OPEN) return
+    if (c.ws.bufferedAmount > o.maxBufferedBytes) return fail(c, CLOSE.SLOW_CONSUMER, 'not reading')
+    c.ws.send(JSON.stringify(msg))
+  }
+
+  /** Forgets the client's memberships at once (nobody relays to it any more), then closes it. */
+  function fail (c: Conn, code: number, reason: string): void {
+    if (c.closing) return
+    forget(c)
+    c.closing = true
+    c.ws.close(code, reason)
+  }
+
+  function forget (c: Conn): void {
+    if (c.helloTimer !== null) clearTimeout(c.helloTimer)
+    c.helloTimer = null
+    if (c.peerId !== null) {
+      for (const t of c.topics) rooms.remove(t, c.peerId, c)
+      if (byPeer.get(c.peerId) === c) byPeer.delete(c.peerId)
+    }
+    c.topics.clear()
+  }
+
+  function onMessage (c: Conn, data: RawData, isBinary: boolean): void {
+    if (c.closing) return
+    if (!c.bucket.take()) return fail(c, CLOSE.RATE_LIMITED, 'rate limit')
+    if (isBinary) return fail(c, CLOSE.BAD_MESSAGE, 'binary message')
+    const msg = parseClientMessage(data.toString(), o.maxSignalBytes)
+    if (msg === null) return fail(c, CLOSE.BAD_MESSAGE, 'malformed message')
+    if (msg.type === 'hello') {
+      if (c.peerId !== null) return fail(c, CLOSE.HELLO_REQUIRED, 'hello twice')
+      if (c.helloTimer !== null) clearTimeout(c.helloTimer)
+      c.helloTimer = null
+      const previous = byPeer.get(msg.peerId)
+      if (previous !== undefined) fail(previous, CLOSE.REPLACED, 'replaced by a newer connection')
+      c.peerId = msg.peerId
+      byPeer.set(msg.peerId, c)
+      return send(c, { type: 'welcome', peerId: msg.peerId, limits })
+    }
+    const self = c.peerId
+    if (self === null) return fail(c, CLOSE.HELLO_REQUIRED, 'hello first')
+    switch (msg.type) {
+      case 'join': {
+        if (!c.topics.has(msg.topic)) {
+          if (c.topics.size >= o.maxTopics) return fail(c, CLOSE.TOO_MANY_TOPICS, 'too many topics')
+          c.topics.add(msg.topic)
+          rooms.add(msg.topic, self, c)
+        }
+        // A repeated join re-lists the room: how a client looks again for peers.
+        const others = rooms.sample(msg.topic, self, o.maxPeersListed)
+        send(c, { type: 'peers', topic: msg.topic, peers: others.map(([id]) => id) })
+        for (const [, other] of others) send(other, { type: 'peer-joined', topic: msg.topic, peerId: self })
+        return
+      }
+      case 'leave':
+        if (c.topics.delete(msg.topic)) rooms.remove(msg.topic, self, c)
+        return
+      case 'signal': {
+        // Only within a room both are in; otherwise dropped, not fatal (it raced a leave).
+        if (!c.topics.has(msg.topic)) return
+        const to = rooms.get(msg.topic, msg.to)
+        if (to !== undefined) send(to, { type: 'signal', from: self, topic: msg.topic, data: msg.data })
+      }
+    }
+  }
+
+  wss.on('connection', (ws: WebSocket) => {
+    if (closing !== null || conns.size >= o.maxConnections) {
+      ws.close(closing !== null ? CLOSE.GOING_AWAY : CLOSE.SERVER_FULL, 'server full')
+      return
+    }
+    const c: Conn = { ws, peerId: null, topics: new Set(), bucket: new TokenBucket(o.rateLimit), helloTimer: null, alive: true, closing: false }
+    c.helloTimer = setTimeout(() => fail(c, CLOSE.HELLO_REQUIRED, 'no hello'), o.helloTimeoutMs)
+    conns.add(c)
+    ws.on('message', (data, isBinary) => onMessage(c, data, isBinary))
+    ws.on('pong', () => { c.alive = true })
+    // ws reports protocol faults (oversized frame: it closes with 1009 itself) as 'error'.
+    ws.on('error', () => { forget(c); c.closing = true })
+    ws.on('close', () => {
+      forget(c)
+      c.closing = true
+      conns.delete(c)
+      if (conns.size === 0 && allClosed !== null) allClosed()
+    })
+  })
+  // Errors of the listening socket after startup; a signaling server keeps running.
+  wss.on('error', () => {})
+
+  const heartbeat = setInterval(() => {
+    for (const c of conns) {
+      if (c.closing) continue
+      if (!c.alive) {
+        forget(c)
+        c.ws.terminate()
+        continue
+      }
+      c.alive = false
+      c.ws.ping()
+    }
+  }, o.pingIntervalMs)
+  heartbeat.unref()
+
+  const address = httpServer.address() as AddressInfo | null
+  const port = address?.port ?? o.port
+  const shownHost = !ownServer || o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host
+  const url = `ws://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}${options.path ?? ''}`
+
+  let closing: Promise<void> | null = null
+  let allClosed: (() => void) | null = null
+  async function close (): Promise<void> {
+    clearInterval(heartbeat)
+    const drained = new Promise<void>((resolve) => {
+      allClosed = resolve
+      if (conns.size === 0) resolve()
+    })
+    for (const c of conns) fail(c, CLOSE.GOING_AWAY, 'server closing')
+    // A client that never answers the close frame is cut off after a grace period.
+    const grace = setTimeout(() => { for (const c of conns) c.ws.terminate() }, CLOSE_GRACE_MS)
+    await drained
+    clearTimeout(grace)
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+    if (ownServer) await new Promise<void>((resolve) => httpServer.close(() => resolve()))
+  }
+
+  return {
+    port,
+    url,
+    stats: () => ({ connections: conns.size, peers: byPeer.size, rooms: rooms.size, memberships: rooms.memberships() }),
+    close: () => (closing ??= close())
+  }
+}
+
+function positive (v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt
+  if (!Number.isSafeInteger(v) || v <= 0) throw HypercoreError.BAD_ARGUMENT(`${name} must be a positive integer`)
+  return v
+}
+
+function listen (server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(HypercoreError.BAD_ARGUMENT(`cannot listen on ${host}:${port}: ${err.message}`))
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}

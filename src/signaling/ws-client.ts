@@ -1,0 +1,219 @@
+/**
+ * @module signaling/ws-client
+ * `WebSocketSignaling({ url })`: the client of our signaling server (./server, protocol in
+ * ./PROTOCOL.md) over the platform's WebSocket (`#platform/websocket`: the browser's own,
+ * `ws` in Node). It says hello with the swarm's peer id, joins the swarm's topics, and hands
+ * the peers it learns of and the signals it receives to a `PeerRouter`.
+ *
+ * A lost connection is retried with exponential backoff and jitter, and every topic is
+ * joined again after the hello. Failures are reported as 'error' events, never thrown.
+ * Signals produced while disconnected are dropped: that WebRTC attempt fails and the swarm
+ * meets the peer again after the re-join.
+ */
+import { WebSocketImpl } from '#platform/websocket'
+import { HypercoreError } from '../errors.js'
+import type { SignalData } from '../transport/types.js'
+import { ErrorEvents } from './error-events.js'
+import { PeerRouter } from './peer-router.js'
+import { CLOSE, isHex64, parseServerMessage, type ClientMessage, type ServerLimits } from './protocol.js'
+import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
+
+export interface WebSocketSignalingOptions {
+  /** The server's ws:// or wss:// URL. */
+  url: string
+  /** Trickle ICE for the connections started here. Default true. */
+  trickle?: boolean
+  /** First retry delay; doubles per failed attempt. Default 500 ms. */
+  minBackoffMs?: number
+  /** Longest retry delay. Default 30 s. */
+  maxBackoffMs?: number
+  /** A WebSocket class (tests); default the platform's. */
+  WebSocket?: typeof WebSocket
+}
+
+/** Signals from the server are bounded by it; this only guards against a broken one. */
+const MAX_INCOMING_SIGNAL_BYTES = 256 * 1024
+
+export class WebSocketSignalingClient extends ErrorEvents implements SignalingClient {
+  readonly name = 'ws-server'
+  private readonly url: string
+  private readonly trickle: boolean
+  private readonly minBackoffMs: number
+  private readonly maxBackoffMs: number
+  private readonly WS: typeof WebSocket
+  private readonly topics = new Set<TopicHex>()
+  private ctx: SignalingContext | null = null
+  private router: PeerRouter | null = null
+  private ws: WebSocket | null = null
+  /** The server accepted our hello: joins and signals may go out. */
+  private welcomed = false
+  private limits: ServerLimits | null = null
+  private attempts = 0
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private closed = false
+  private closing: Promise<void> | null = null
+
+  constructor (opts: WebSocketSignalingOptions) {
+    super()
+    if (typeof opts?.url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(opts.url)) {
+      throw HypercoreError.BAD_ARGUMENT(`WebSocketSignaling needs a ws:// or wss:// url, got ${String(opts?.url)}`)
+    }
+    this.url = opts.url
+    this.trickle = opts.trickle ?? true
+    this.minBackoffMs = opts.minBackoffMs ?? 500
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000
+    this.WS = opts.WebSocket ?? WebSocketImpl
+  }
+
+  start (ctx: SignalingContext): void {
+    if (this.ctx !== null || this.closed) return
+    this.ctx = ctx
+    this.router = new PeerRouter({
+      ctx,
+      trickle: this.trickle,
+      send: (to, topic, data) => this.sendSignal(to, topic, data),
+      onError: (err) => this.emitError(err)
+    })
+    this.connect()
+  }
+
+  join (topic: TopicHex): void {
+    if (this.closed) return
+    if (!isHex64(topic)) return this.emitError(HypercoreError.BAD_ARGUMENT(`topic must be 64 lowercase hex characters, got ${String(topic)}`))
+    if (this.topics.has(topic)) return
+    this.topics.add(topic)
+    if (this.welcomed) this.sendJoin(topic)
+  }
+
+  leave (topic: TopicHex): void {
+    if (!this.topics.delete(topic)) return
+    this.router?.forgetTopic(topic)
+    if (this.welcomed) this.send({ type: 'leave', topic })
+  }
+
+  close (): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown (): Promise<void> {
+    this.closed = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    this.router?.forgetAll()
+    this.topics.clear()
+    const ws = this.ws
+    this.ws = null
+    this.welcomed = false
+    if (ws === null || ws.readyState === ws.CLOSED) return
+    await new Promise<void>((resolve) => {
+      ws.addEventListener('close', () => resolve())
+      try {
+        ws.close(1000, 'client closing')
+      } catch {
+        resolve()
+      }
+    })
+  }
+
+  private connect (): void {
+    if (this.closed || this.ctx === null) return
+    let ws: WebSocket
+    try {
+      ws = new this.WS(this.url)
+    } catch (err) {
+      this.emitError(HypercoreError.CONNECTION_CLOSED(`cannot open ${this.url}`, err))
+      return this.retry()
+    }
+    this.ws = ws
+    const self = this.ctx.self
+    ws.onopen = () => {
+      if (this.ws === ws) this.send({ type: 'hello', peerId: self })
+    }
+    ws.onmessage = (ev: MessageEvent) => {
+      if (this.ws === ws) this.onMessage(ev.data)
+    }
+    // 'close' always follows 'error' and carries the code: report there.
+    ws.onerror = () => {}
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.ws !== ws) return
+      this.ws = null
+      this.welcomed = false
+      this.router?.forgetAll()
+      if (this.closed) return
+      if (ev.code === CLOSE.REPLACED) {
+        // Another connection uses our peer id; fighting over it would flap forever.
+        this.emitError(HypercoreError.CONNECTION_CLOSED(`signaling server ${this.url}: our peer id connected again elsewhere; not reconnecting`))
+        return
+      }
+      const why = ev.code >= 4000 || ev.code === CLOSE.MESSAGE_TOO_BIG
+        ? HypercoreError.PROTOCOL_ERROR(`signaling server ${this.url} closed us: ${ev.code} ${ev.reason}`)
+        : HypercoreError.CONNECTION_CLOSED(`signaling server ${this.url} connection lost (${ev.code})`)
+      this.emitError(why)
+      this.retry()
+    }
+  }
+
+  private retry (): void {
+    if (this.closed || this.retryTimer !== null) return
+    const base = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.attempts, 30))
+    this.attempts++
+    // Jitter spreads the reconnects of many clients after a server restart.
+    const delay = base / 2 + Math.random() * base / 2
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      this.connect()
+    }, delay)
+  }
+
+  private onMessage (data: unknown): void {
+    const msg = parseServerMessage(data, MAX_INCOMING_SIGNAL_BYTES)
+    const router = this.router
+    if (msg === null || router === null) return
+    switch (msg.type) {
+      case 'welcome':
+        this.welcomed = true
+        this.attempts = 0
+        this.limits = msg.limits
+        for (const t of this.topics) this.sendJoin(t)
+        return
+      case 'peers':
+        if (!this.topics.has(msg.topic)) return
+        for (const p of msg.peers) router.discovered(p, msg.topic)
+        return
+      case 'peer-joined':
+        if (this.topics.has(msg.topic)) router.discovered(msg.peerId, msg.topic)
+        return
+      case 'signal':
+        if (this.topics.has(msg.topic)) router.signal(msg.from, msg.topic, msg.data)
+    }
+  }
+
+  private sendJoin (topic: TopicHex): void {
+    // Joining past the server's cap would get us closed: skip the extra topic and say so.
+    const index = [...this.topics].indexOf(topic)
+    if (this.limits !== null && index >= this.limits.maxTopics) {
+      return this.emitError(HypercoreError.BAD_ARGUMENT(`signaling server ${this.url} allows ${this.limits.maxTopics} topics; ${topic} not announced`))
+    }
+    this.send({ type: 'join', topic })
+  }
+
+  private sendSignal (to: PeerId, topic: TopicHex, data: SignalData): void {
+    if (this.welcomed && this.topics.has(topic)) this.send({ type: 'signal', to, topic, data })
+  }
+
+  private send (msg: ClientMessage): void {
+    const ws = this.ws
+    if (ws === null || ws.readyState !== ws.OPEN) return
+    try {
+      ws.send(JSON.stringify(msg))
+    } catch (err) {
+      this.emitError(HypercoreError.CONNECTION_CLOSED(`send to ${this.url} failed`, err))
+    }
+  }
+}
+
+/** A signaling client for our WebSocket server at `url`. */
+export function WebSocketSignaling (opts: WebSocketSignalingOptions): WebSocketSignalingClient {
+  return new WebSocketSignalingClient(opts)
+}
