@@ -1,0 +1,32 @@
+/**
+ * @module demo/link
+ * Share links: a page URL whose hash is the core's id (z-base-32, hypercore@10's `core.id`).
+ * The hash never reaches a server, so the key is known only to whoever has the link.
+ */
+import { decodeId, encodeId } from '../../src/crypto/id.js'
+
+export type ParsedLink = { kind: 'none' } | { kind: 'key', key: Uint8Array, id: string } | { kind: 'bad', reason: string }
+
+/** Reads a `#<id>` hash (also `#pear://<id>` or 64 hex characters). */
+export function parseLink (hash: string): ParsedLink {
+  const raw = decodeURIComponent(hash.replace(/^#/, '')).trim()
+  if (raw === '') return { kind: 'none' }
+  try {
+    const key = decodeId(raw)
+    return { kind: 'key', key, id: encodeId(key) }
+  } catch {
+    return { kind: 'bad', reason: `“${raw.length > 24 ? raw.slice(0, 24) + '…' : raw}” is not a dataset key: a link ends with # and 52 letters and digits. Ask for the link again, and copy it whole.` }
+  }
+}
+
+/** The link to a core for a page (`base` without its hash). */
+export function shareLink (base: string, key: Uint8Array): string {
+  return base.replace(/#.*$/, '') + '#' + encodeId(key)
+}
+
+/** Lowercase hex, for database names. */
+export function hex (bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return s
+}
