@@ -1,0 +1,351 @@
+/**
+ * @module swarm/swarm
+ * `Swarm`: hyperswarm's shape over signaling + WebRTC. Signaling clients find peers per topic
+ * and call back into the `SignalingContext` we lend them; every WebRTC byte stream is wrapped
+ * in a `SecretStream` with the swarm's key pair, so 'connection' hands out a Noise-encrypted
+ * stream whose remote key was checked (`core.replicate(stream)` shares it across cores).
+ *
+ * A signaling server is not trusted: the peer id it announces is compared with the Noise
+ * static key after the handshake, and a mismatch drops the connection (warning
+ * `INVALID_HANDSHAKE`). One connection per remote key (see connections.ts), at most
+ * `maxPeers`, re-announcement with backoff when a peer drops while its topic is joined.
+ *
+ * With hypercore's `findingPeers()`:
+ *   const done = core.findingPeers(); swarm.join(core.discoveryKey); swarm.flush().then(done, done)
+ * so `update()`/`get()` wait for the first discovery round instead of answering "no peers".
+ */
+import { EventEmitter } from 'events'
+import { HypercoreError } from '../errors.js'
+import { cryptoReady, isCryptoReady, keyPair as newKeyPair, validateKeyPair, type KeyPair } from '../crypto/index.js'
+import { SecretStream, type RawStream } from '../replication/secret-stream/index.js'
+import type { ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHex } from '../signaling/types.js'
+import type { WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
+import { Backoff } from './backoff.js'
+import { ConnectionTable, hex, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
+import { TopicDiscovery } from './discovery.js'
+import type { Discovery, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmOptions } from './types.js'
+
+interface ClientSlot {
+  client: FlushableSignalingClient
+  onError: (err: Error) => void
+}
+
+export class Swarm extends EventEmitter {
+  readonly maxPeers: number
+  /** Our static Noise key pair (null until crypto is loaded, see `ready()`). */
+  keyPair: KeyPair | null = null
+  /** Open connections handed out by 'connection'. */
+  readonly connections = new Set<SecretStream>()
+  /** Connected peers by peer id (hex public key). */
+  readonly peers = new Map<PeerId, PeerInfo>()
+  destroyed = false
+
+  private readonly _opts: SwarmOptions
+  private readonly _createPeer: (opts: WebRtcPeerOptions) => WebRtcPeer
+  private readonly _clients: ClientSlot[] = []
+  private readonly _topics = new Map<TopicHex, TopicDiscovery>()
+  private readonly _table = new ConnectionTable()
+  private readonly _backoff: Backoff
+  private readonly _opening: Promise<void>
+  private _self: PeerId = ''
+  private _started = false
+  private _destroying: Promise<void> | null = null
+
+  constructor (opts: SwarmOptions) {
+    super()
+    if (opts === null || typeof opts !== 'object' || !Array.isArray(opts.signaling)) throw HypercoreError.BAD_ARGUMENT('Swarm needs { signaling: SignalingClient[] }')
+    if (typeof opts.createPeer !== 'function') throw HypercoreError.BAD_ARGUMENT('Swarm needs { createPeer } until the WebRTC transport is the default')
+    const maxPeers = opts.maxPeers ?? 16
+    if (!Number.isInteger(maxPeers) || maxPeers < 1) throw HypercoreError.BAD_ARGUMENT('maxPeers must be a positive integer')
+    this.maxPeers = maxPeers
+    this._opts = opts
+    this._createPeer = opts.createPeer
+    this._backoff = new Backoff({ initial: opts.backoff?.initial, max: opts.backoff?.max })
+    for (const client of opts.signaling) {
+      const slot: ClientSlot = {
+        client,
+        // One client failing is a warning: the others go on (its own retry is its business).
+        onError: (err) => { if (!this.destroyed) this.emit('warning', err) }
+      }
+      client.on('error', slot.onError)
+      this._clients.push(slot)
+    }
+    if (opts.keyPair !== undefined) validateKeyPair(opts.keyPair)
+    this._opening = isCryptoReady() ? Promise.resolve(this._open()) : cryptoReady().then(() => this._open())
+    this._opening.catch(() => {})
+  }
+
+  /** Our peer id (hex of our Noise public key); '' before `ready()`. */
+  get self (): PeerId { return this._self }
+
+  /** Resolves once crypto is loaded, the key pair exists and the signaling clients started. */
+  ready (): Promise<void> { return this._opening }
+
+  /** Announce ourselves on `topic` (a 32-byte discovery key or its hex) and connect to the peers found there. */
+  join (topic: Uint8Array | string, opts: JoinOptions = {}): Discovery {
+    if (this.destroyed) throw HypercoreError.SESSION_CLOSED('swarm is destroyed')
+    const t = topicHex(topic)
+    const server = opts.server ?? true
+    const client = opts.client ?? true
+    if (!server && !client) throw HypercoreError.BAD_ARGUMENT('join needs server or client (or both)')
+    const known = this._topics.get(t)
+    if (known !== undefined) return known
+    const d = new TopicDiscovery(t, { server, client }, {
+      pending: () => this._table.pendingFor(t),
+      connected: (peerId) => this._table.byRemote.has(peerId),
+      reannounce: (x) => this._reannounce(x),
+      clientsFlushed: (x) => this._clientsFlushed(x),
+      leave: (x) => this.leave(x)
+    }, { quiet: this._opts.flushQuiet ?? 1000, max: (this._opts.flushQuiet ?? 1000) + (this._opts.connectTimeout ?? 20000) })
+    this._topics.set(t, d)
+    if (this._started) this._joinClients(d)
+    return d
+  }
+
+  /** Stop discovering `topic`; connections already made stay open (as in hyperswarm). */
+  async leave (topic: Uint8Array | string): Promise<void> {
+    const t = topicHex(topic)
+    const d = this._topics.get(t)
+    if (d === undefined) return
+    this._topics.delete(t)
+    d.close()
+    if (!this._started) return
+    for (const { client } of this._clients) this._call(client, () => client.leave(t))
+  }
+
+  /** Resolves when every joined topic finished its first round and no attempt is in progress. */
+  async flush (): Promise<void> {
+    await this._opening
+    await Promise.all([...this._topics.values()].map(d => d.flushed()))
+    await this._table.idle()
+  }
+
+  /** Closes every connection and signaling client; clears every timer and listener. Idempotent. */
+  destroy (): Promise<void> {
+    if (this._destroying === null) this._destroying = this._destroy()
+    return this._destroying
+  }
+
+  private async _destroy (): Promise<void> {
+    this.destroyed = true
+    for (const d of this._topics.values()) d.close()
+    this._topics.clear()
+    for (const a of [...this._table.attempts]) this._endAttempt(a, 'destroyed')
+    for (const c of [...this._table.byRemote.values()]) this._endConnection(c, 'destroyed')
+    this._table._wakeIdle()
+    this._backoff.clear()
+    await this._opening.catch(() => {})
+    await Promise.all(this._clients.map(async ({ client, onError }) => {
+      try {
+        await client.close()
+      } catch (err) {
+        this.emit('warning', err instanceof Error ? err : HypercoreError.CONNECTION_CLOSED('signaling client failed to close', err))
+      }
+      client.off('error', onError)
+    }))
+    this.emit('close')
+  }
+
+  // --- startup -------------------------------------------------------------------------------
+
+  private _open (): void {
+    this.keyPair = this._opts.keyPair ?? newKeyPair()
+    this._self = hex(this.keyPair.publicKey)
+    if (this.destroyed) return
+    this._started = true
+    for (const { client } of this._clients) {
+      const ctx = this._context(client.name)
+      this._call(client, () => client.start(ctx))
+    }
+    for (const d of this._topics.values()) this._joinClients(d)
+  }
+
+  private _joinClients (d: TopicDiscovery): void {
+    for (const { client } of this._clients) this._call(client, () => client.join(d.topic))
+    d.started()
+  }
+
+  /** Runs a client method; a throw (against the contract) becomes a warning, not a crash. */
+  private _call (client: SignalingClient, fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.emit('warning', err instanceof Error ? err : HypercoreError.INVALID_OPERATION(`signaling client ${client.name} failed: ${String(err)}`))
+    }
+  }
+
+  private _reannounce (topic: TopicHex): void {
+    if (this.destroyed || !this._topics.has(topic)) return
+    for (const { client } of this._clients) {
+      this._call(client, () => { client.leave(topic); client.join(topic) })
+    }
+  }
+
+  private async _clientsFlushed (topic: TopicHex): Promise<void> {
+    await Promise.all(this._clients.map(async ({ client }) => {
+      if (typeof client.flushed === 'function') await client.flushed(topic).catch(() => {})
+    }))
+  }
+
+  /** What one signaling client may ask of us; it remembers its name for PeerInfo.signaling. */
+  private _context (signaling: string): SignalingContext {
+    const swarm = this
+    return {
+      get self () { return swarm._self },
+      wants: (peerId, topic) => this._wants(peerId, topic),
+      connect: (req) => this._connect(req, signaling)
+    }
+  }
+
+  // --- attempts ------------------------------------------------------------------------------
+
+  private _wants (peerId: PeerId | null, topic: TopicHex): boolean {
+    if (this.destroyed || !this._topics.has(topic)) return false
+    if (peerId !== null) {
+      if (!isPeerId(peerId) || peerId === this._self) return false
+      // Already connected or connecting: no new attempt, but remember the peer is on this topic too.
+      const conn = this._table.byRemote.get(peerId)
+      if (conn !== undefined) { addTopic(conn.info.topics, topic); return false }
+      const attempt = this._table.initiating(peerId)
+      if (attempt !== null) { addTopic(attempt.topics, topic); return false }
+    }
+    return this._table.size < this.maxPeers
+  }
+
+  private _connect (req: ConnectRequest, signaling: string): WebRtcPeer {
+    const peer = this._createPeer({ initiator: req.initiator, trickle: req.trickle, iceServers: this._opts.iceServers ?? [], wrtc: this._opts.wrtc })
+    if (this.destroyed || this.keyPair === null) {
+      peer.destroy(HypercoreError.SESSION_CLOSED('swarm is destroyed'))
+      return peer
+    }
+    const announced = isPeerId(req.peerId) ? req.peerId : null
+    // A new offer from a peer we are still answering means it gave up on the earlier one.
+    if (announced !== null && !req.initiator) for (const old of this._table.answering(announced)) this._endAttempt(old, 'superseded')
+    // streamx's typings declare end(data) with a required argument; at runtime it is optional.
+    const stream = new SecretStream(req.initiator, peer.stream as unknown as RawStream, {
+      keyPair: this.keyPair,
+      keepAlive: this._opts.keepAlive ?? 5000,
+      timeout: this._opts.idleTimeout ?? 20000
+    })
+    const attempt: Attempt = { peer, stream, announced, topic: req.topic, topics: [req.topic], initiator: req.initiator, signaling, timer: null, ended: null, error: null }
+    this._table.attempts.add(attempt)
+    attempt.timer = setTimeout(() => {
+      attempt.timer = null
+      attempt.error = HypercoreError.REQUEST_TIMEOUT('connection attempt timed out before the handshake finished')
+      stream.destroy(attempt.error)
+    }, this._opts.connectTimeout ?? 20000)
+    stream.on('error', (err: Error) => { attempt.error ??= err })
+    stream.once('connect', () => this._onHandshake(attempt))
+    stream.once('close', () => { if (this._table.attempts.has(attempt)) this._onAttemptClosed(attempt) })
+    this._topics.get(req.topic)?.activity()
+    return peer
+  }
+
+  private _endAttempt (a: Attempt, reason: EndReason, err?: Error): void {
+    a.ended ??= reason
+    this._table.removeAttempt(a)
+    a.stream.destroy(err)
+    a.peer.destroy()
+    this._topics.get(a.topic)?.check()
+  }
+
+  /** An attempt died before its handshake finished: back off and look again. */
+  private _onAttemptClosed (a: Attempt): void {
+    this._table.removeAttempt(a)
+    a.peer.destroy()
+    const d = this._topics.get(a.topic)
+    if (this.destroyed || d === undefined) return
+    if (a.ended === null && a.error !== null) this.emit('warning', typed(a.error, `connection attempt via ${a.signaling} failed`))
+    if (a.ended === null) d.scheduleRefresh(this._backoff.fail(a.announced ?? 'topic:' + a.topic), a.announced)
+    d.check()
+  }
+
+  private _onHandshake (a: Attempt): void {
+    if (!this._table.attempts.has(a)) return
+    this._table.removeAttempt(a)
+    const d = this._topics.get(a.topic)
+    try {
+      this._accept(a)
+    } finally {
+      d?.check()
+    }
+  }
+
+  private _accept (a: Attempt): void {
+    const stream = a.stream
+    const remoteKey = stream.remotePublicKey!
+    const remote = hex(remoteKey)
+    if (this.destroyed) return this._endAttempt(a, 'destroyed')
+    if (remote === this._self) {
+      this.emit('warning', HypercoreError.INVALID_HANDSHAKE(`signaling ${a.signaling} connected us to ourselves`))
+      return this._endAttempt(a, 'rejected')
+    }
+    if (a.announced !== null && remote !== a.announced) {
+      // The signaling lied (or relayed to someone else): whoever answered is not who was announced.
+      this.emit('warning', HypercoreError.INVALID_HANDSHAKE(`signaling ${a.signaling} announced peer ${a.announced.slice(0, 16)}… but the Noise key is ${remote.slice(0, 16)}…`))
+      return this._endAttempt(a, 'rejected')
+    }
+    const existing = this._table.byRemote.get(remote)
+    if (existing !== undefined) {
+      const keepOld = keepFirst(
+        { initiator: existing.stream.isInitiator, handshakeHash: existing.stream.handshakeHash! },
+        { initiator: stream.isInitiator, handshakeHash: stream.handshakeHash! },
+        this.keyPair!.publicKey, remoteKey)
+      if (keepOld) {
+        for (const t of a.topics) addTopic(existing.info.topics, t)
+        return this._endAttempt(a, 'dedup')
+      }
+      const topics = existing.info.topics.slice()
+      for (const t of a.topics) addTopic(topics, t)
+      this._endConnection(existing, 'replaced')
+      return this._open_(a, remote, topics)
+    }
+    if (this._table.byRemote.size >= this.maxPeers) return this._endAttempt(a, 'cap')
+    this._open_(a, remote, a.topics.slice())
+  }
+
+  // --- connections ---------------------------------------------------------------------------
+
+  private _open_ (a: Attempt, remote: PeerId, topics: TopicHex[]): void {
+    const info = { publicKey: a.stream.remotePublicKey!, topics, initiator: a.initiator, signaling: a.signaling }
+    const conn: Connection = { stream: a.stream, info, remote, openedAt: Date.now(), ended: null }
+    this._table.byRemote.set(remote, conn)
+    this.connections.add(conn.stream)
+    this.peers.set(remote, info)
+    conn.stream.once('close', () => this._onConnectionClosed(conn, a.peer))
+    this.emit('connection', conn.stream, info)
+  }
+
+  private _endConnection (c: Connection, reason: EndReason): void {
+    c.ended ??= reason
+    c.stream.destroy()
+  }
+
+  private _onConnectionClosed (c: Connection, peer: WebRtcPeer): void {
+    peer.destroy()
+    this.connections.delete(c.stream)
+    if (this._table.byRemote.get(c.remote) === c) {
+      this._table.byRemote.delete(c.remote)
+      this.peers.delete(c.remote)
+    }
+    this.emit('disconnection', c.stream, c.info)
+    if (this.destroyed || c.ended !== null || this._table.byRemote.has(c.remote)) return
+    // The peer dropped while we may still want it: look again on its topics, later each time.
+    const delay = this._backoff.fail(c.remote, Date.now() - c.openedAt)
+    for (const t of c.info.topics) this._topics.get(t)?.scheduleRefresh(delay, c.remote)
+  }
+}
+
+function addTopic (topics: TopicHex[], t: TopicHex): void {
+  if (!topics.includes(t)) topics.push(t)
+}
+
+function topicHex (topic: Uint8Array | string): TopicHex {
+  if (topic instanceof Uint8Array && topic.byteLength === 32) return hex(topic)
+  if (typeof topic === 'string' && /^[0-9a-fA-F]{64}$/.test(topic)) return topic.toLowerCase()
+  throw HypercoreError.BAD_ARGUMENT('topic must be 32 bytes (or their hex)')
+}
+
+function typed (err: Error, msg: string): Error {
+  return HypercoreError.is(err) ? err : HypercoreError.CONNECTION_CLOSED(msg, err)
+}

@@ -1,0 +1,49 @@
+/**
+ * @module test/swarm/helpers
+ * Swarm test helpers: swarms over the in-memory room with real WebRTC (`@roamhq/wrtc`),
+ * cores on memory storage, waiting on events with a deadline (never sleeping).
+ */
+import { Swarm } from '../../src/swarm/index.js'
+import type { SwarmOptions } from '../../src/swarm/index.js'
+import type { SignalingClient } from '../../src/signaling/types.js'
+import type { SecretStream } from '../../src/replication/secret-stream/index.js'
+import { FakeSignaling, Room, type FakeOptions } from './fake-signaling.js'
+import { createTestPeer, wrtc } from './simple-peer-adapter.js'
+
+export { ourWriter, ourReader, text } from '../replication/replicator-helpers.js'
+
+export function makeSwarm (room: Room, opts: Partial<SwarmOptions> & { fake?: FakeOptions, extra?: SignalingClient[] } = {}): Swarm {
+  const { fake, extra, ...rest } = opts
+  return new Swarm({
+    signaling: [...(extra ?? []), new FakeSignaling(room, fake)],
+    createPeer: createTestPeer,
+    wrtc,
+    flushQuiet: 150,
+    backoff: { initial: 100, max: 1000 },
+    ...rest
+  })
+}
+
+/** Resolves with the args of the next `event` (optionally the next one passing `filter`), or rejects after `ms`. */
+export function next (emitter: { on: Function, off: Function }, event: string, filter: (...args: any[]) => boolean = () => true, ms = 15000): Promise<any[]> {
+  return new Promise((resolve, reject) => {
+    const onEvent = (...args: any[]): void => {
+      if (!filter(...args)) return
+      clearTimeout(t)
+      emitter.off(event, onEvent)
+      resolve(args)
+    }
+    const t = setTimeout(() => { emitter.off(event, onEvent); reject(new Error(`timed out waiting for ${event}`)) }, ms)
+    emitter.on(event, onEvent)
+  })
+}
+
+/** Resolves when `swarm` holds `n` connections (checked on every connection event). */
+export async function connections (swarm: Swarm, n: number, ms = 15000): Promise<SecretStream[]> {
+  if (swarm.connections.size !== n) await next(swarm, 'connection', () => swarm.connections.size === n, ms)
+  return [...swarm.connections]
+}
+
+export async function destroyAll (...swarms: Swarm[]): Promise<void> {
+  await Promise.all(swarms.map(s => s.destroy()))
+}
