@@ -264,6 +264,7 @@ test('leave announces stopped, destroys that topic\'s offers and stops announcin
     const stopped = tracker.next('stop', (id, p) => id === prefix(ID_A) && p.info_hash === prefix(T1))
     a.leave(T1)
     await stopped
+    const t1Made = sa.made.filter(m => m.req.topic === T1).length
     const count = (_addr: string, p: any): void => { if (p.info_hash === prefix(T1)) afterStop++ }
     tracker.server.on('update', count)
     tracker.server.on('start', count)
@@ -272,6 +273,7 @@ test('leave announces stopped, destroys that topic\'s offers and stops announcin
     tracker.server.off('update', count)
     tracker.server.off('start', count)
     assert.equal(afterStop, 0, 'no announce of a left topic')
+    assert.equal(sa.made.filter(m => m.req.topic === T1).length, t1Made, 'no offers made for a left topic')
     const t1Offers = sa.made.filter(m => m.req.topic === T1)
     assert.ok(t1Offers.length >= 1)
     await Promise.all(t1Offers.map(m => m.closed))
