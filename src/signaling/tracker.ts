@@ -321,9 +321,16 @@ export class TrackerSignaling extends EventEmitter implements SignalingClient {
     }
   }
 
-  /** Reports without throwing: an EventEmitter with no 'error' listener would throw. */
+  /**
+   * Reports without throwing: an EventEmitter with no 'error' listener would throw, and a
+   * listener that throws must not unwind into a socket or timer callback of ours.
+   */
   private fail (err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err)
+    for (const listener of this.rawListeners('error') as Array<(err: Error) => void>) {
+      try {
+        listener.call(this, err)
+      } catch {}
+    }
   }
 }
 
