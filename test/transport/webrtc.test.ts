@@ -138,10 +138,10 @@ for (const side of ['writer', 'reader'] as const) {
     }
     a.stream.on('error', () => {})
     b.stream.on('error', () => {})
-    a.stream.on('close', () => a.stream.emit('drain')) // ends a pump waiting on a dead stream
+    a.stream.on('close', () => (a.stream as any).emit('drain')) // ends a pump waiting on a dead stream
     void pump()
     await new Promise<void>(resolve => {
-      b.stream.on('data', (c: Uint8Array) => { received += c.byteLength; if (received >= 2 ** 20) resolve() })
+      b.stream.on('data', (c: unknown) => { received += (c as Uint8Array).byteLength; if (received >= 2 ** 20) resolve() })
     })
     const [victim, other] = side === 'writer' ? [a, b] : [b, a]
     const t0 = Date.now()
