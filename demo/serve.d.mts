@@ -1,0 +1,9 @@
+/** Types of demo/serve.mjs, for the Playwright spec that starts its own demo server. */
+export interface DemoServer {
+  url: string
+  port: number
+  signalUrl: string | null
+  close (): Promise<void>
+}
+export function bundleDemo (opts?: { minify?: boolean }): Promise<void>
+export function startDemo (opts?: { port?: number, host?: string, bundle?: boolean }): Promise<DemoServer>

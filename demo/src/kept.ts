@@ -1,0 +1,50 @@
+/**
+ * @module demo/kept
+ * The datasets and logs this browser keeps (shared or received), remembered in localStorage
+ * so the page can list them, reopen them (to seed again) and delete them. The blocks
+ * themselves live in IndexedDB, one database per core (`dbName`).
+ */
+import { deleteDatabase } from '../../src/storage/indexeddb/connection.js'
+import { hex } from './link.js'
+
+export interface KeptDataset {
+  id: string
+  name: string
+  files: number
+  bytes: number
+  role: 'shared' | 'received'
+  added: number
+}
+
+const KEY = 'hypercore-web-demo:datasets'
+
+/** The IndexedDB database holding a dataset's core. */
+export function dbName (key: Uint8Array): string {
+  return 'dataset-' + hex(key)
+}
+
+export function keptDatasets (): KeptDataset[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(KEY) ?? '[]') as unknown
+    return Array.isArray(v) ? v as KeptDataset[] : []
+  } catch {
+    return []
+  }
+}
+
+export function keep (d: KeptDataset): void {
+  const list = keptDatasets().filter(x => x.id !== d.id)
+  list.unshift(d)
+  localStorage.setItem(KEY, JSON.stringify(list))
+}
+
+export async function forget (id: string, key: Uint8Array): Promise<void> {
+  localStorage.setItem(KEY, JSON.stringify(keptDatasets().filter(x => x.id !== id)))
+  localStorage.removeItem(wantKey(id))
+  await deleteDatabase(dbName(key))
+}
+
+/** What the reader wants of a dataset: everything, or nothing right now (paused). */
+export function wantKey (id: string): string {
+  return 'hypercore-web-demo:want:' + id
+}
