@@ -103,7 +103,7 @@ test('8 MiB in order with backpressure, messages ≤ 16 KiB, then a clean close 
     }
     off += n
   }
-  a.stream.end()
+  a.stream.end(null)
   await received.ended
   const got = concat(received.chunks)
   assert.equal(got.byteLength, total)
