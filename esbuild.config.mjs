@@ -13,6 +13,7 @@ import * as esbuild from 'esbuild'
 import fs from 'node:fs'
 import zlib from 'node:zlib'
 import { builtinModules, createRequire } from 'node:module'
+import { browserShims } from './scripts/browser-shims.mjs'
 
 const entry = 'src/index.ts'
 const signalServerEntry = 'src/signaling/server/index.ts'
@@ -49,8 +50,9 @@ export async function build ({ quiet = false } = {}) {
   fs.rmSync('dist/browser', { recursive: true, force: true })
   fs.rmSync('dist/node', { recursive: true, force: true })
   const common = { entryPoints: [entry], bundle: true, format: 'esm', target: 'es2022', logLevel: quiet ? 'error' : 'warning' }
-  await esbuild.build({ ...common, outfile: 'dist/browser/index.js', platform: 'browser', sourcemap: true, plugins: [noNodeBuiltins] })
-  const min = await esbuild.build({ ...common, outfile: 'dist/browser/index.min.js', platform: 'browser', minify: true, metafile: true, plugins: [noNodeBuiltins] })
+  // The browser shims (`global`, a tiny `process`) are for simple-peer: see scripts/browser-shims.mjs.
+  await esbuild.build({ ...common, ...browserShims, outfile: 'dist/browser/index.js', platform: 'browser', sourcemap: true, plugins: [noNodeBuiltins] })
+  const min = await esbuild.build({ ...common, ...browserShims, outfile: 'dist/browser/index.min.js', platform: 'browser', minify: true, metafile: true, plugins: [noNodeBuiltins] })
   await esbuild.build({ ...common, outfile: 'dist/node/index.js', platform: 'node', packages: 'external', sourcemap: true })
   // The signaling server is Node-only and has its own entry (`hypercore-web/signal-server`).
   if (fs.existsSync(signalServerEntry)) {

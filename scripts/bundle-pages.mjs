@@ -1,10 +1,12 @@
 /**
  * @module scripts/bundle-pages
  * Bundles every `*.page.ts` under a folder into browser ESM files (one per page) with
- * plain esbuild: no plugins, no polyfills. If the library ever needs one to run in a
- * browser, these bundles break first.
+ * plain esbuild plus exactly the shims the library's own browser build applies
+ * (browser-shims.mjs: `global` and a tiny `process` for simple-peer), nothing else: if the
+ * library ever needs another polyfill to run in a browser, these bundles break first.
  */
 import * as esbuild from 'esbuild'
+import { browserShims } from './browser-shims.mjs'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -13,6 +15,7 @@ export async function bundlePages (srcDir, outDir, { minify = false } = {}) {
   fs.mkdirSync(outDir, { recursive: true })
   if (entries.length === 0) return []
   await esbuild.build({
+    ...browserShims,
     entryPoints: Object.fromEntries(entries.map(e => [path.basename(e, '.page.ts'), e])),
     outdir: outDir,
     bundle: true,
