@@ -3,13 +3,13 @@
  * `npm start` (after `npm run build`): bundles the demo pages with esbuild, starts the local
  * signaling server (`createSignalServer` from the BUILT dist/node/signal-server.js, when the
  * build has it) and serves the pages, then prints the URL. `PORT` (default 8080) and `HOST`
- * (default 127.0.0.1) choose where; the signaling server takes the next free port.
+ * (default 127.0.0.1) choose where; the signaling server takes a free port.
  * The Playwright spec imports `startDemo` to run its own copy on free ports.
  *
  *   /            demo/ (index.html, log.html, sw.js, manifest, css)
  *   /build/      the bundles of demo/src/*-page.ts
- *   /config.json where the pages find the signaling server and the interim relay
- *   /relay/*     the interim WebSocket relay (demo/relay.mjs) until the swarm lands
+ *   /config/config.json  where the pages find the signaling server
+ *   /relay/*     the fallback WebSocket relay (demo/relay.mjs; pages use it with ?relay)
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -42,26 +42,38 @@ export async function bundleDemo ({ minify = false } = {}) {
   })
 }
 
-/** simple-peer's browser shims, centralised in scripts/browser-shims.mjs once that exists. */
+/**
+ * simple-peer is CommonJS written for browserify: it wants `global` and `process` (see
+ * ../shared/NOTES-ENV.md). scripts/browser-shims.mjs centralises that once it exists; until
+ * then the same two shims are made here.
+ */
 async function browserShims () {
   const file = path.join(root, 'scripts/browser-shims.mjs')
-  if (!fs.existsSync(file)) return {}
-  const mod = await import(pathToFileURL(file).href)
-  const opts = mod.browserShims ?? mod.default
-  return typeof opts === 'function' ? await opts() : (opts ?? {})
+  if (fs.existsSync(file)) {
+    const mod = await import(pathToFileURL(file).href)
+    const opts = mod.browserShims ?? mod.default
+    return typeof opts === 'function' ? await opts() : (opts ?? {})
+  }
+  return { define: { global: 'globalThis' }, inject: [path.join(root, 'demo/shims/process.js')] }
 }
 
-/** The local signaling server from the build, or null before the network issue built one. */
-async function startSignaling (host) {
-  const file = path.join(root, 'dist/node/signal-server.js')
-  if (!fs.existsSync(file)) return null
-  const { createSignalServer } = await import(pathToFileURL(file).href)
-  return await createSignalServer({ port: 0, host })
+/** The local signaling server: the built one (dist/node/signal-server.js), or `create` if given. */
+async function startSignaling (host, create) {
+  if (create === undefined) {
+    const file = path.join(root, 'dist/node/signal-server.js')
+    if (!fs.existsSync(file)) return null
+    create = (await import(pathToFileURL(file).href)).createSignalServer
+  }
+  return await create({ port: 0, host })
 }
 
-export async function startDemo ({ port = 8080, host = '127.0.0.1', bundle = true } = {}) {
+/**
+ * Starts the signaling server and the page server. `createSignalServer` (the spec passes the
+ * one from src/) overrides the built one; `SIGNAL_URL` points the pages at another server.
+ */
+export async function startDemo ({ port = 8080, host = '127.0.0.1', bundle = true, createSignalServer } = {}) {
   if (bundle) await bundleDemo()
-  const signal = await startSignaling(host)
+  const signal = process.env.SIGNAL_URL ? null : await startSignaling(host, createSignalServer)
   // One config per server (several demo servers may run at once: `npm start` and a test).
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hypercore-web-demo-'))
   const server = await createStaticServer({
@@ -74,13 +86,14 @@ export async function startDemo ({ port = 8080, host = '127.0.0.1', bundle = tru
     host
   })
   const actual = server.address().port
-  const config = { signaling: signal?.url ?? null, relay: `ws://${host}:${actual}/relay` }
+  // The pages build the URL from their own host name and this port, so a LAN address works.
+  const config = { signaling: process.env.SIGNAL_URL ?? null, signalingPort: signal?.port ?? null }
   fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify(config))
   const relay = attachRelay(server)
   return {
     url: `http://${host}:${actual}/`,
     port: actual,
-    signalUrl: signal?.url ?? null,
+    signalUrl: process.env.SIGNAL_URL ?? signal?.url ?? null,
     async close () {
       relay.close()
       server.closeAllConnections?.()
@@ -95,5 +108,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const demo = await startDemo({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' })
   console.log(`hypercore-web demo: ${demo.url}`)
   console.log(`  share a dataset: ${demo.url}   offline log: ${demo.url}log.html`)
-  console.log(demo.signalUrl !== null ? `  signaling server: ${demo.signalUrl}` : '  signaling server: not in this build yet (pages use the demo relay)')
+  console.log(demo.signalUrl !== null ? `  signaling server: ${demo.signalUrl}` : '  no signaling server in dist/ (run `npm run build`): tabs of one browser still meet over BroadcastChannel; add ?relay to a page URL to use the demo relay')
 }

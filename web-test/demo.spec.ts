@@ -1,7 +1,7 @@
 /**
  * @module web-test/demo.spec
- * The `npm start` demo, driven as a person uses it, on its own demo server (pages +
- * signaling/relay on free ports, see demo/serve.mjs):
+ * The `npm start` demo, driven as a person uses it, on its own demo server (pages and the
+ * signaling server on free ports, see demo/serve.mjs); peers connect over WebRTC (the swarm):
  *  - datasets: browser A shares a folder; browser B (another context: another profile)
  *    opens the link, fetches one file, reloads (resume from IndexedDB), downloads the rest
  *    with a reload in the middle, and saves every file: the bytes equal the source files,
@@ -16,13 +16,16 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { startDemo, type DemoServer } from '../demo/serve.mjs'
+// The signaling server from src/ (no build needed for this spec); `npm start` uses dist/'s.
+import { createSignalServer } from '../src/signaling/server/index.js'
 
 let demo: DemoServer
 let dir: string
 const files: Record<string, Buffer> = {}
 
 test.beforeAll(async () => {
-  demo = await startDemo({ port: 0 })
+  demo = await startDemo({ port: 0, createSignalServer })
+  expect(demo.signalUrl).not.toBeNull()
   // A folder of files: two large ones (several 64 KiB blocks, the last one short), a small
   // text file, an empty file, and one in a subfolder.
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-spec-'))

@@ -1,72 +1,121 @@
 /**
  * @module demo/network
  * The demo's only door to the network: `network.join(core)` finds peers for a core and
- * replicates with each; `leave()` stops. Pages never see how.
+ * replicates with each; the returned function leaves. Pages never see how.
  *
- * INTERIM: until src/swarm (issue 6) lands, peers meet through the demo server's WebSocket
- * relay (demo/relay.mjs), which copies the encrypted replication stream between two pages.
- * Switching to the swarm replaces `RelayTopic` with:
- *   const swarm = new Swarm({ signaling: [new WebSocketSignaling({ url: config.signaling }), new BroadcastChannelSignaling()] })
- *   swarm.on('connection', stream => { for (const c of cores) c.replicate(stream) })
- *   swarm.join(core.discoveryKey)  /  swarm.leave(core.discoveryKey)  /  swarm.destroy()
+ * Default: the library's WebRTC swarm (src/swarm) with two signalers at once — the local
+ * signaling server that `npm start` runs, and BroadcastChannel for tabs of this browser.
+ * `?relay` in a page's URL uses the demo server's WebSocket relay instead (relay-client.ts).
  */
 import type { Hypercore } from '../../src/core/hypercore.js'
+import { Swarm } from '../../src/swarm/index.js'
+import { createWebRtcPeer } from '../../src/transport/webrtc.js'
+import { WebSocketSignalingClient } from '../../src/signaling/ws-client.js'
+import { BroadcastChannelSignalingClient } from '../../src/signaling/broadcast-channel.js'
+import type { SignalingClient } from '../../src/signaling/types.js'
 import { hex } from './link.js'
+import { RelayTopic } from './relay-client.js'
 
 export interface DemoConfig {
-  /** The signaling server's WebSocket URL (null before the swarm lands). */
+  /** A signaling server URL given to `npm start` (SIGNAL_URL), or null for the local one. */
   signaling: string | null
-  /** The interim relay's base URL. */
-  relay: string
+  /** The local signaling server's port on the page's host, or null when it is not running. */
+  signalingPort: number | null
 }
 
 export type NetworkState = 'connecting' | 'online' | 'offline'
 
 type Listener = (state: NetworkState) => void
 
-/** Config from the demo server, cached so an offline page (service worker) still has it. */
+/** Config from the demo server, kept so an offline page (service worker) still has it. */
 export async function loadConfig (): Promise<DemoConfig> {
-  const fallback: DemoConfig = { signaling: null, relay: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay` }
   try {
     const res = await fetch('/config/config.json', { cache: 'no-store' })
     if (!res.ok) throw new Error(String(res.status))
     const cfg = await res.json() as DemoConfig
-    localStorage.setItem('demo-config', JSON.stringify(cfg))
+    localStorage.setItem('hypercore-web-demo:config', JSON.stringify(cfg))
     return cfg
   } catch {
-    const saved = localStorage.getItem('demo-config')
-    return saved !== null ? JSON.parse(saved) as DemoConfig : fallback
+    const saved = localStorage.getItem('hypercore-web-demo:config')
+    return saved !== null ? JSON.parse(saved) as DemoConfig : { signaling: null, signalingPort: null }
   }
+}
+
+/** The signaling server's URL as this page reaches it (the page's host, so a LAN address works too). */
+export function signalingUrl (cfg: DemoConfig): string | null {
+  if (cfg.signaling !== null) return cfg.signaling
+  if (cfg.signalingPort === null) return null
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:${cfg.signalingPort}`
 }
 
 export class Network {
   state: NetworkState = 'connecting'
-  private readonly _topics = new Map<string, RelayTopic>()
   private readonly _listeners = new Set<Listener>()
+  private readonly _cores = new Map<string, Hypercore>()
+  private readonly _swarm: Swarm | null = null
+  private readonly _relay = new Map<string, RelayTopic>()
+  /** Open swarm connections: a core joined later replicates on them too (one connection per peer). */
+  private readonly _streams = new Set<object>()
+  private _lastError = 0
 
-  constructor (readonly config: DemoConfig) {
-    // Coming back online: try at once instead of waiting for the backoff.
-    addEventListener('online', () => { for (const t of this._topics.values()) t.retryNow() })
+  constructor (readonly config: DemoConfig, { relay = new URLSearchParams(location.search).has('relay') } = {}) {
+    addEventListener('online', () => { this._refresh(); for (const t of this._relay.values()) t.retryNow() })
+    addEventListener('offline', () => this._setState('offline'))
+    if (relay) return
+    const url = signalingUrl(config)
+    const signaling: SignalingClient[] = [new BroadcastChannelSignalingClient()]
+    if (url !== null) signaling.unshift(new WebSocketSignalingClient({ url }))
+    for (const s of signaling) s.on('error', () => { this._lastError = Date.now(); this._setState('offline') })
+    // createPeer: the swarm asks for it until the WebRTC transport is its default.
+    const swarm = new Swarm({ signaling, createPeer: createWebRtcPeer })
+    this._swarm = swarm
+    // Every core on every connection, as with hyperswarm: a channel opens only for the
+    // cores both sides have.
+    swarm.on('connection', (stream: object) => {
+      this._streams.add(stream)
+      for (const core of this._cores.values()) if (!core.closed && core.closing === null) core.replicate(stream)
+      this._setState('online')
+    })
+    swarm.on('disconnection', (stream: object) => { this._streams.delete(stream) })
+    swarm.on('warning', () => {})
+    swarm.ready().then(() => {
+      // No 'connected' event from the signalers: online unless one failed just now.
+      setTimeout(() => { if (Date.now() - this._lastError > 1500 && navigator.onLine) this._setState('online') }, 1000)
+    }, () => this._setState('offline'))
+    setInterval(() => { if (this.state === 'offline' && navigator.onLine && Date.now() - this._lastError > 10_000) this._setState('online') }, 2000)
   }
+
+  /** 'swarm' or 'relay', for the page to show. */
+  get kind (): string { return this._swarm !== null ? 'WebRTC swarm' : 'relay' }
 
   onState (fn: Listener): void { this._listeners.add(fn) }
 
   /** Finds peers for `core` and replicates with each; returns `leave`. */
   join (core: Hypercore): () => void {
     const topic = hex(core.discoveryKey!)
+    this._cores.set(topic, core)
     const done = core.findingPeers()
-    let t = this._topics.get(topic)
-    if (t === undefined) {
-      t = new RelayTopic(this.config.relay, topic, core, s => this._setState(s), done)
-      this._topics.set(topic, t)
+    if (this._swarm !== null) {
+      const swarm = this._swarm
+      for (const stream of this._streams) core.replicate(stream)
+      swarm.join(core.discoveryKey!).flushed().then(done, done)
+      return () => { this._cores.delete(topic); done(); void swarm.leave(topic) }
     }
-    const joined = t
-    return () => { joined.close(); this._topics.delete(topic); done() }
+    const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`
+    const t = new RelayTopic(base, topic, core, s => this._setState(s), done)
+    this._relay.set(topic, t)
+    return () => { t.close(); this._relay.delete(topic); this._cores.delete(topic); done() }
   }
 
   destroy (): void {
-    for (const t of this._topics.values()) t.close()
-    this._topics.clear()
+    void this._swarm?.destroy()
+    for (const t of this._relay.values()) t.close()
+    this._relay.clear()
+  }
+
+  private _refresh (): void {
+    if (this._swarm === null) return
+    for (const topic of this._cores.keys()) this._swarm.join(topic).refresh()
   }
 
   private _setState (s: NetworkState): void {
@@ -74,91 +123,4 @@ export class Network {
     this.state = s
     for (const fn of this._listeners) fn(s)
   }
-}
-
-/** One topic on the relay: a control socket (reconnected with backoff) and a pipe per peer. */
-class RelayTopic {
-  private _ws: WebSocket | null = null
-  private _closed = false
-  private _backoff = 500
-  private _timer: ReturnType<typeof setTimeout> | null = null
-  private readonly _pipes = new Set<WebSocket>()
-
-  constructor (private readonly base: string, private readonly topic: string, private readonly core: Hypercore,
-    private readonly setState: (s: NetworkState) => void, private foundFirstRound: (() => void) | null) {
-    this._connect()
-  }
-
-  retryNow (): void {
-    if (this._closed || this._ws !== null) return
-    if (this._timer !== null) clearTimeout(this._timer)
-    this._connect()
-  }
-
-  close (): void {
-    this._closed = true
-    if (this._timer !== null) clearTimeout(this._timer)
-    this._ws?.close()
-    for (const p of this._pipes) p.close()
-  }
-
-  private _connect (): void {
-    this._timer = null
-    this.setState('connecting')
-    const ws = new WebSocket(`${this.base}/topic?t=${this.topic}`)
-    this._ws = ws
-    ws.onopen = () => {
-      this._backoff = 500
-      this.setState('online')
-      // The relay pairs us with everyone already there right away; give the pairs a moment
-      // before telling the core the first discovery round is over.
-      setTimeout(() => { this.foundFirstRound?.(); this.foundFirstRound = null }, 1500)
-    }
-    ws.onmessage = (e) => {
-      const msg = JSON.parse(String(e.data)) as { type: string, id: string, initiator: boolean }
-      if (msg.type === 'pair') this._pipe(msg.id, msg.initiator)
-    }
-    ws.onclose = () => {
-      this._ws = null
-      if (this._closed) return
-      this.setState('offline')
-      this.foundFirstRound?.(); this.foundFirstRound = null
-      this._timer = setTimeout(() => this._connect(), this._backoff)
-      this._backoff = Math.min(this._backoff * 2, 8000)
-    }
-  }
-
-  /** One peer: the core's replication stream over a relay pipe, with backpressure. */
-  private _pipe (id: string, initiator: boolean): void {
-    if (this.core.closed) return
-    const ws = new WebSocket(`${this.base}/pipe?p=${id}`)
-    ws.binaryType = 'arraybuffer'
-    this._pipes.add(ws)
-    const raw = this.core.replicate(initiator, { keepAlive: 5000 }) as unknown as DuplexLike
-    const queue: Uint8Array[] = []
-    const flushWhenLow = (): void => {
-      if (ws.bufferedAmount > HIGH_WATER) { setTimeout(flushWhenLow, 10); return }
-      raw.resume()
-    }
-    raw.on('data', (chunk: Uint8Array) => {
-      if (ws.readyState !== WebSocket.OPEN) { queue.push(chunk); return }
-      ws.send(chunk)
-      if (ws.bufferedAmount > HIGH_WATER) { raw.pause(); setTimeout(flushWhenLow, 10) }
-    })
-    ws.onopen = () => { for (const c of queue.splice(0)) ws.send(c) }
-    ws.onmessage = (e) => { raw.write(new Uint8Array(e.data as ArrayBuffer)) }
-    ws.onclose = () => { this._pipes.delete(ws); raw.destroy() }
-    raw.on('close', () => ws.close())
-    raw.on('error', () => ws.close())
-  }
-}
-
-const HIGH_WATER = 1024 * 1024
-
-interface DuplexLike {
-  on (event: string, fn: (arg: any) => void): unknown
-  write (data: Uint8Array): boolean
-  pause (): unknown
-  resume (): unknown
-  destroy (err?: Error): void
 }
