@@ -105,7 +105,7 @@ test('backpressure over a real socket: a reader that stops reading stalls the wr
       written += chunk
       if (!more) {
         waiting = true
-        await new Promise(resolve => client.once('drain', resolve))
+        await new Promise<void>(resolve => client.once('drain', () => resolve()))
         waiting = false
       }
     }
@@ -119,7 +119,7 @@ test('backpressure over a real socket: a reader that stops reading stalls the wr
 
   const got: Uint8Array[] = []
   let received = 0
-  serverSide.on('data', (c: Uint8Array) => { got.push(c); received += c.byteLength })
+  serverSide.on('data', (c: unknown) => { got.push(c as Uint8Array); received += (c as Uint8Array).byteLength })
   await writer
   await until(() => received >= written, 'every byte to arrive', 30000)
   console.log(`# stalled after ${(stallAt / 1048576).toFixed(1)} MiB written, max bufferedAmount ${maxBuffered}`)
@@ -140,7 +140,7 @@ for (const who of ['client', 'server'] as const) {
     const serverSide = webSocketStream(await server.accept())
     const [closer, other] = who === 'client' ? [client, serverSide] : [serverSide, client]
     const got: Uint8Array[] = []
-    other.on('data', (c: Uint8Array) => got.push(c))
+    other.on('data', (c: unknown) => { got.push(c as Uint8Array) })
     closer.resume()
     const endings = Promise.all([ended(closer), ended(other)])
     closer.write(pattern(1, 300_000))
