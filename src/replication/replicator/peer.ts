@@ -66,6 +66,8 @@ export class Peer {
    * to it meanwhile; `error` ends the connection unless the check shows a real conflict.
    */
   conflictCheck: { error: HypercoreError, timer: ReturnType<typeof setTimeout> } | null = null
+  /** Whether we hold the full roots at the peer's length, read from the tree file (can-upgrade.ts). */
+  rootsChecked: { fork: number, length: number, ok: boolean } | null = null
   /** Remote requests waiting for an answer, in arrival order (§3.4). */
   readonly remoteQueue: RequestMessage[] = []
   serving = false

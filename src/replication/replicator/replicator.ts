@@ -13,6 +13,7 @@ import { discoveryKey } from '../../crypto/index.js'
 import type { BitfieldMessage, CancelMessage, DataMessage, NoDataMessage, RangeMessage, RequestMessage, SyncMessage, WantMessage } from '../../wire/messages.js'
 import type { Mux } from '../mux/index.js'
 import type { SecretStream } from '../secret-stream/index.js'
+import { canUpgradeTo, holdsRootsAt } from './can-upgrade.js'
 import { checkConflict, endConflictCheck, startConflictCheck, type Conflict } from './conflict.js'
 import { Peer, type PeerHost } from './peer.js'
 import { narrowReorg } from './reorg.js'
@@ -287,16 +288,30 @@ export class Replicator implements ReplicatorHook, PeerHost {
 
   sendSync (peer: Peer): void {
     const core = this.core
-    const sameFork = peer.remoteFork === core.fork
-    const remoteLength = sameFork ? peer.remoteLength : 0
+    const canUpgrade = canUpgradeTo(core, peer)
+    if (canUpgrade === undefined) {
+      // A root is not in memory: this sync (and its ack) goes out once the tree file told
+      // us. Saying "no" first would end a JS or our peer's update() too early.
+      void this._checkRoots(peer, core.fork, peer.remoteLength)
+      return
+    }
     peer.sendSync({
       fork: core.fork,
       length: core.length,
-      remoteLength,
-      // §5.7: we can prove from the peer's length up to ours (same fork, and it is shorter).
-      canUpgrade: sameFork && (remoteLength === 0 || remoteLength < core.length) && core.tree.signature !== null,
+      remoteLength: peer.remoteFork === core.fork ? peer.remoteLength : 0,
+      canUpgrade,
       downloading: true
     })
+  }
+
+  private async _checkRoots (peer: Peer, fork: number, length: number): Promise<void> {
+    let ok = false
+    try {
+      ok = await holdsRootsAt(this.core, length)
+    } catch {}
+    if (peer.closed || this._closed) return
+    peer.rootsChecked = { fork, length, ok }
+    this.sendSync(peer) // with the answer (or a new check, when fork or length moved meanwhile)
   }
 
   /**
