@@ -86,6 +86,22 @@ export function encodeItem (type: number, payload: Uint8Array): Uint8Array {
   return buf
 }
 
+/**
+ * `uint type ‖ value` in one allocation: a batch item body straight from a message, instead of
+ * `encodeItem(type, encode(codec, value))`, which copies the encoded message a second time
+ * (at 64 KiB blocks, one 64 KiB copy per data message saved).
+ */
+export function encodeItemWith<T> (type: number, encoding: Codec<T>, value: T): Uint8Array {
+  const state: State = { start: 0, end: 0, buffer: null }
+  c.uint.preencode(state, type)
+  encoding.preencode(state, value)
+  const buf = new Uint8Array(state.end)
+  state.buffer = buf
+  c.uint.encode(state, type)
+  encoding.encode(state, value)
+  return buf
+}
+
 /** Splits a frame into channel, type and payload; given `channel`, splits a batch item body instead. */
 export function decodeFrame (frame: Uint8Array, channel?: number): FrameMessage {
   return guard(() => {

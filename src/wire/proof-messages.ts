@@ -212,7 +212,7 @@ export const data: Codec<DataMessage> = {
       const requestId = uint(state)
       const fork = uint(state)
       const block = flags & DATA_BLOCK
-        ? { index: uint(state), value: bytes(state), nodes: nodeArray.decode(state) }
+        ? { index: uint(state), value: view(state), nodes: nodeArray.decode(state) }
         : null
       const hash = flags & DATA_HASH ? { index: uint(state), nodes: nodeArray.decode(state) } : null
       const seek = flags & DATA_SEEK ? { bytes: uint(state), nodes: nodeArray.decode(state) } : null
@@ -230,6 +230,18 @@ export const data: Codec<DataMessage> = {
       return { request: requestId, fork, block, hash, seek, upgrade, manifest }
     })
   }
+}
+
+/**
+ * A block's `buffer` as a view into the message, not a copy: the block is the bulk of every data
+ * message (64 KiB and more), and its one consumer hashes it and writes it to storage, which
+ * copies. The message bytes are the secret stream's fresh plaintext, never reused, so a view is
+ * as safe as a copy there; it keeps that plaintext (one batch, a few hundred KiB at most) alive
+ * while the block is referenced.
+ */
+function view (state: State): Uint8Array {
+  const b = c.buffer.decode(state) as Uint8Array | null
+  return b === null ? new Uint8Array(0) : b
 }
 
 /** `buffer`: a null and an empty buffer share the bytes `00`; we always decode to a (possibly empty) copy. */

@@ -13,7 +13,7 @@
 import { HypercoreError } from '../../errors.js'
 import { ControlType } from '../../wire/message-types.js'
 import {
-  MAX_BATCH_BYTES, countBatchItems, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem,
+  MAX_BATCH_BYTES, countBatchItems, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem, encodeItemWith,
   openBody, channelIdBody, walkBatch, type OpenBody
 } from '../../wire/mux-frames.js'
 import { encode, type Codec, type State } from '../../wire/codec.js'
@@ -136,7 +136,7 @@ export class Mux {
   _send<T> (ch: Channel, type: number, encoding: Codec<T>, value: T): boolean {
     if (this.destroyed) return false
     if (this._batcher.corked) {
-      this._batcher.add({ channel: ch.localId, body: encodeItem(type, encode(encoding, value)) })
+      this._batcher.add({ channel: ch.localId, body: encodeItemWith(type, encoding, value) })
       return true
     }
     // One allocation for the common unbatched case: `uint channel ‖ uint type ‖ value`.
