@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { HypercoreError } from '../../src/errors.js'
 import { muxOf } from '../../src/replication/replicator/index.js'
-import { connect, once, ourReader, ourWriter, refWriter, text } from './replicator-helpers.js'
+import { connect, once, ourReader, ourWriter, refReader, refWriter, text } from './replicator-helpers.js'
 
 function closedWith (stream: any): Promise<HypercoreError | null> {
   return new Promise(resolve => {
@@ -56,6 +56,7 @@ for (const [name, makeConflicting] of writers) {
     assert.equal(b.fork, 0)
 
     const conflicted = once(r, 'conflict')
+    const writerSaw = once(b, 'conflict')
     const verificationErrors: unknown[] = []
     r.on('verification-error', (err: unknown) => verificationErrors.push(err))
     const c = connect(b, r)
@@ -73,6 +74,10 @@ for (const [name, makeConflicting] of writers) {
 
     assert.deepEqual(await snapshot(r), before)
     assert.equal(r.closed, false)
+    // The reader showed the writer its own tree before closing (§3.5): the writer sees it too.
+    const [wLength, wFork] = await writerSaw
+    assert.equal(wLength, 3)
+    assert.equal(wFork, 0)
     await c.done()
   })
 }
@@ -92,5 +97,24 @@ test('a reader holding a hypercore@10 writer\'s version meets our writer with th
   assert.equal(fork, 0)
   assert.equal((await closed)?.code, 'CONFLICT')
   assert.deepEqual(await snapshot(r), before)
+  await c.done()
+})
+
+test('a hypercore@10 reader meets our conflicting writer: our answer to its id-0 check lets it see the conflict', async () => {
+  const a = await refWriter()
+  await a.append(list('a', 3))
+  const r = await refReader(a.key)
+  const c0 = connect(a, r)
+  await r.update({ wait: true })
+  await r.download({ start: 0, end: 3 }).done()
+  await c0.done()
+  const b = await ourWriter({ keyPair: { publicKey: new Uint8Array(a.keyPair.publicKey), secretKey: new Uint8Array(a.keyPair.secretKey) } })
+  await b.append(list('b', 5))
+  const conflicted = once(r, 'conflict')
+  const c = connect(b, r)
+  const [length, fork, proof] = await conflicted
+  assert.equal(length, 3)
+  assert.equal(fork, 0)
+  assert.equal(proof.upgrade.start, 0)
   await c.done()
 })

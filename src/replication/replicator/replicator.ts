@@ -19,7 +19,7 @@ import { Peer, type PeerHost } from './peer.js'
 import { narrowReorg } from './reorg.js'
 import { applyData, matches } from './receive.js'
 import { Scheduler } from './scheduler.js'
-import { answerWant, cancelRequest, queueRequest } from './serve.js'
+import { answer, answerWant, cancelRequest, queueRequest } from './serve.js'
 import { DEFAULT_MAX_REMOTE_QUEUE, type Outstanding, type ReplicatorOptions } from './types.js'
 import { RangeDownloads, type RangeHandle, type RangeSpec } from './ranges.js'
 
@@ -279,6 +279,9 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (conflict !== null) {
       // hypercore@10 emits (proof.upgrade.length, proof.fork, proof) on every session.
       this.emit('conflict', conflict.length, conflict.fork, m)
+      // §3.5: show the peer our own tree from 0, so it sees the conflict too, then end.
+      const ours = await answer(this.core, { id: 0, fork: this.core.fork, block: null, hash: null, seek: null, upgrade: { start: 0, length: this.core.length }, manifest: false, priority: 0 })
+      if (ours !== null && !peer.closed) peer.sendData(ours)
       throw HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
     }
     if (original !== null) throw original
