@@ -1,0 +1,120 @@
+/**
+ * @module test/signaling/ws-client.test
+ * What the conformance suite cannot show for `WebSocketSignaling`: it survives its server
+ * going away (error events, backoff, reconnect, re-join, meets peers again), keeps retrying
+ * an unreachable server with growing delays without throwing, stops after being replaced
+ * by another connection with its peer id, and refuses a bad URL at construction.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { HypercoreError } from '../../src/errors.js'
+import { createSignalServer } from '../../src/signaling/server/index.js'
+import { WebSocketSignaling } from '../../src/signaling/ws-client.js'
+import { changes, FakeSwarm, randomHex, sortedIds } from './fakes.js'
+import { eventually, helloClient } from './server-helpers.js'
+
+function collect (client: ReturnType<typeof WebSocketSignaling>): { errors: Error[], at: number[] } {
+  const r = { errors: [] as Error[], at: [] as number[] }
+  client.on('error', (e) => { r.errors.push(e); r.at.push(Date.now()); changes.notify() })
+  return r
+}
+
+test('after its server restarts, the client reconnects, re-joins and meets a newcomer', async () => {
+  let server = await createSignalServer({ port: 0 })
+  const port = server.port
+  const [lo, hi] = sortedIds(2)
+  const topic = randomHex()
+  const a = WebSocketSignaling({ url: server.url, minBackoffMs: 20, maxBackoffMs: 200 })
+  const b = WebSocketSignaling({ url: server.url })
+  const ea = collect(a)
+  const sa = new FakeSwarm(lo)
+  try {
+    a.start(sa)
+    a.join(topic)
+    await eventually(() => server.stats().memberships === 1, 5000, 'a in the room')
+    await server.close()
+    await changes.until(() => ea.errors.length >= 1, 5000, 'an error event for the lost server')
+    assert.ok(HypercoreError.is(ea.errors[0], 'CONNECTION_CLOSED'), String(ea.errors[0]))
+    server = await createSignalServer({ port })
+    const sb = new FakeSwarm(hi)
+    b.start(sb)
+    b.join(topic)
+    const [pa] = await sa.waitConnects(1, 10_000)
+    assert.deepEqual(pa.req, { peerId: hi, topic, initiator: true, trickle: true })
+    pa.emit({ type: 'offer', sdp: 'again' })
+    const [pb] = await sb.waitConnects(1)
+    assert.deepEqual(await pb.waitReceived(1), [{ type: 'offer', sdp: 'again' }])
+  } finally {
+    await Promise.all([a.close(), b.close()])
+    await server.close()
+  }
+})
+
+test('an unreachable server: error events with growing delays, never a throw; close() stops retrying', async () => {
+  const probe = await createSignalServer({ port: 0 })
+  const url = probe.url
+  await probe.close() // a port nobody listens on now
+  const c = WebSocketSignaling({ url, minBackoffMs: 20, maxBackoffMs: 1000 })
+  const e = collect(c)
+  c.start(new FakeSwarm(randomHex()))
+  c.join(randomHex())
+  await changes.until(() => e.errors.length >= 4, 10_000, '4 failed attempts')
+  await c.close()
+  const n = e.errors.length
+  const gaps = e.at.slice(1).map((t, i) => t - e.at[i])
+  // Delays are 20·2^k ms with jitter in [½, 1]: the third gap is at least 40 ms, the first at most 20 + a connect attempt.
+  assert.ok(gaps[2] >= 40 && gaps[2] > gaps[0], `gaps ${gaps.join(', ')}`)
+  assert.ok(e.errors.every(x => HypercoreError.is(x, 'CONNECTION_CLOSED')))
+  assert.equal(e.errors.length, n)
+  // No retry after close: d retries every 5–10 ms until closed; while a twin fails 6 more
+  // times (≥ 30 ms), d would have failed at least twice more had a timer survived close().
+  const d = WebSocketSignaling({ url, minBackoffMs: 10, maxBackoffMs: 10 })
+  const ed = collect(d)
+  d.start(new FakeSwarm(randomHex()))
+  await changes.until(() => ed.errors.length >= 2, 5000, 'd failing twice')
+  await d.close()
+  const dn = ed.errors.length
+  const twin = WebSocketSignaling({ url, minBackoffMs: 10, maxBackoffMs: 10 })
+  const et = collect(twin)
+  twin.start(new FakeSwarm(randomHex()))
+  await changes.until(() => et.errors.length >= 6, 5000, 'the twin failing 6 times')
+  await twin.close()
+  assert.equal(ed.errors.length, dn, 'the closed client did not try again')
+})
+
+test('replaced by another connection with the same peer id: an error and no reconnect fight', async () => {
+  const server = await createSignalServer({ port: 0, rateLimit: { perSecond: 10_000, burst: 10_000 } })
+  try {
+    const id = randomHex()
+    const c = WebSocketSignaling({ url: server.url, minBackoffMs: 10 })
+    const e = collect(c)
+    c.start(new FakeSwarm(id))
+    try {
+      await eventually(() => server.stats().peers === 1, 5000, 'hello')
+      const other = await helloClient(server.url, id)
+      await changes.until(() => e.errors.length === 1, 5000, 'the replaced error')
+      assert.match(e.errors[0].message, /not reconnecting/)
+      // The usurper stays: a reconnecting client would have replaced it (4004) by now.
+      // Round trips for longer than the client's 5–10 ms backoff.
+      const t0 = Date.now()
+      const topic = randomHex()
+      while (Date.now() - t0 < 50) {
+        other.send({ type: 'join', topic })
+        await other.next('peers')
+      }
+      assert.equal(server.stats().peers, 1)
+      assert.equal(other.ws.readyState, other.ws.OPEN)
+      other.ws.close()
+    } finally {
+      await c.close()
+    }
+  } finally {
+    await server.close()
+  }
+})
+
+test('a bad URL is refused at construction with BAD_ARGUMENT', () => {
+  for (const url of ['http://x', '', 'ws://has space', 42]) {
+    assert.throws(() => WebSocketSignaling({ url: url as string }), (e: unknown) => HypercoreError.is(e, 'BAD_ARGUMENT'))
+  }
+})
