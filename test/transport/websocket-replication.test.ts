@@ -37,10 +37,10 @@ function dial (server: TestServer, core: any): { stream: ReturnType<typeof conne
 
 test('two of our cores replicate over a WebSocket: sparse get, full download, live append, bytes verified', async () => {
   const server = await startServer()
-  const w = await ourWriter()
+  const w: any = await ourWriter()
   await w.append(blocks(200))
   serve(server, w, 'ours')
-  const r = await ourReader(w.key)
+  const r: any = await ourReader(w.key)
   const { stream } = dial(server, r)
   await once(r, 'peer-add')
   assert.equal(await r.update({ wait: true }), true)
@@ -66,7 +66,7 @@ test('hypercore@10 writer (server) → our reader (client) over a WebSocket', as
   const w = await refWriter()
   await w.append(blocks(100))
   serve(server, w, 'ref')
-  const r = await ourReader(w.key)
+  const r: any = await ourReader(w.key)
   const { stream } = dial(server, r)
   await once(r, 'peer-add')
   await r.update({ wait: true })
@@ -85,7 +85,7 @@ test('hypercore@10 writer (server) → our reader (client) over a WebSocket', as
 
 test('our writer (client) → hypercore@10 reader (server) over a WebSocket', async () => {
   const server = await startServer()
-  const w = await ourWriter()
+  const w: any = await ourWriter()
   await w.append(blocks(100))
   const r = await refReader(w.key)
   serve(server, r, 'ref')
