@@ -13,6 +13,7 @@
  */
 import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import fs from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { startDemo, type DemoServer } from '../demo/serve.mjs'
@@ -74,7 +75,7 @@ test('share a folder, open the link in another profile, resume after reloads, sa
   expect(link).toMatch(/#[a-z0-9]{52}$/)
   expect(a.url()).toBe(link)
   const total = Number((await a.locator('#stat-blocks').textContent())!.split(' / ')[1])
-  expect(total).toBe(1 + 0 + 33 + 49 + 1 - 1) // 32+1 blocks for photo, 48+1 for samples, 1 for the text file
+  expect(total).toBe(1 + 1 + 0 + 49 + 33) // the index, readme, empty, samples (48+1), photo (32+1)
   await shot(a, 'share-seeding')
 
   // B: another profile opens the link without starting (?paused), fetches one file only
@@ -84,24 +85,27 @@ test('share a folder, open the link in another profile, resume after reloads, sa
   await expect(b.locator('#ds-name')).toHaveText('field-notes')
   await expect(b.locator('li.file')).toHaveCount(4)
   await expect(b.locator('#ds-role')).toHaveText('Paused')
+  await expect(b.locator('#stat-resumed')).toHaveText('0 blocks')
+  await expect(b.locator('#notice')).toBeHidden()
   await expect(b.locator('#stat-peers')).toHaveText('1')
   await b.getByRole('button', { name: 'Get field-notes/photo.bin' }).click()
   await expect(fileRow(b, 'field-notes/photo.bin').locator('.file-status')).toHaveText('✓ verified')
-  await expect(b.locator('#stat-blocks')).toHaveText(`33 / ${total}`)
+  await expect(b.locator('#stat-blocks')).toHaveText(`34 / ${total}`) // the index + photo's 33
   await shot(b, 'download-one-file')
 
   // reload: the file is still there (IndexedDB), and the page says it resumed
   await b.reload()
-  await expect(b.locator('#stat-resumed')).toHaveText('33 blocks')
+  await expect(b.locator('#stat-resumed')).toHaveText('34 blocks')
+  await expect(b.locator('#stat-fetched')).toHaveText('0 (0 B)')
   await expect(b.locator('#notice')).toHaveAttribute('data-reason', 'resumed')
   await expect(fileRow(b, 'field-notes/photo.bin').locator('.file-status')).toHaveText('✓ verified')
   // download the rest, and reload in the middle of it
   await b.getByRole('button', { name: 'Download everything' }).click()
-  await expect(b.locator('body')).not.toHaveAttribute('data-blocks', '33')
+  await expect(b.locator('body')).not.toHaveAttribute('data-blocks', '34')
   await b.reload()
   await expect(b.locator('body')).toHaveAttribute('data-have-at-open', /^\d+$/)
   const haveAtOpen = Number(await b.locator('body').getAttribute('data-have-at-open'))
-  expect(haveAtOpen).toBeGreaterThanOrEqual(33)
+  expect(haveAtOpen).toBeGreaterThanOrEqual(34)
   test.info().annotations.push({ type: 'blocks stored when the page reloaded mid-download', description: `${haveAtOpen} of ${total}` })
   console.log(`reloaded mid-download with ${haveAtOpen} of ${total} blocks stored`)
   await expect(b.locator('body')).toHaveAttribute('data-complete', 'true', { timeout: 60_000 })
@@ -136,6 +140,46 @@ test('a bad link and a link nobody seeds say so', async ({ browser }) => {
   await expect(page.locator('#notice')).toContainText('No peers yet')
   await shot(page, 'no-peers')
   await ctx.close()
+})
+
+test('storage full (QuotaExceeded) and a peer who leaves say so', async ({ browser }) => {
+  const origin = demo.url.replace(/\/$/, '')
+  // random bytes: Chromium compresses IndexedDB values, so a run of one byte would fit anywhere
+  const big = { name: 'big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(3 * 1024 * 1024) }
+  // A seeder with room
+  const a = await (await profile(browser)).newPage()
+  await a.goto(demo.url + 'index.html')
+  await a.locator('#pick-files').setInputFiles([big])
+  await a.getByRole('button', { name: 'Share' }).click()
+  await expect(a.locator('#ds-role')).toHaveText('Sharing')
+  const link = await a.locator('#share-link').inputValue()
+
+  // A reader whose origin may store 1 MiB only (Chromium's quota override, over CDP)
+  const ctxB = await profile(browser)
+  const b = await ctxB.newPage()
+  const cdp = await ctxB.newCDPSession(b)
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1024 * 1024 })
+  await b.goto(link)
+  await expect(b.locator('#notice')).toHaveAttribute('data-reason', 'quota', { timeout: 30_000 })
+  await expect(b.locator('#notice')).toContainText('out of storage space')
+  await shot(b, 'quota')
+  // sharing more than fits is refused up front, with the same words
+  await b.goto(demo.url + 'index.html')
+  await b.locator('#pick-files').setInputFiles([big])
+  await b.getByRole('button', { name: 'Share' }).click()
+  await expect(b.locator('#notice')).toHaveAttribute('data-reason', 'quota')
+  await ctxB.close()
+
+  // A reader who has part of it when the seeder leaves
+  const c = await (await profile(browser)).newPage()
+  await c.goto(link.replace('index.html#', 'index.html?paused#'))
+  await expect(c.locator('#stat-peers')).toHaveText('1')
+  await a.close({ runBeforeUnload: true }) // as a person closes the tab
+  await expect(c.locator('#notice')).toHaveAttribute('data-reason', 'peer-gone', { timeout: 30_000 })
+  await expect(c.locator('#stat-peers')).toHaveText('0')
+  await shot(c, 'peer-gone')
+  await c.context().close()
+  await a.context().close()
 })
 
 test('offline log: append offline (service worker serves the page), keep across reload, sync to a reader, live entries', async ({ browser }) => {

@@ -22,6 +22,9 @@ let picked: File[] = []
 
 async function main (): Promise<void> {
   network = new Network(await loadConfig())
+  // Closing the tab closes its connections cleanly, so peers see it go at once (not after
+  // their idle timeout).
+  addEventListener('pagehide', () => network?.destroy())
   network.onState(s => { $('net-state').textContent = s === 'online' ? 'online' : s === 'offline' ? 'offline — retrying' : 'connecting…'; $('net-state').dataset.state = s })
   wireShareForm()
   renderKept()
@@ -129,8 +132,9 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
   const me = { core, view: null as DatasetView | null, leave }
   current = me
   let index: DatasetIndex
+  const indexWasHere = await core.has(0)
   try {
-    if (!(await core.has(0))) {
+    if (!indexWasHere) {
       $('ds-name').textContent = 'Looking for peers…'
       const slow = setTimeout(() => {
         if (current === me && core.peers.length === 0) notice('No peers yet: nobody who has this dataset is online right now. Keep this tab open — it connects by itself as soon as someone sharing it appears.', 'warn', 'no-peers')
@@ -157,19 +161,19 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
     renderKept()
     void askPersist().then(() => showStorage($('storage')))
   }
-  await show(core, index, id)
+  await show(core, index, id, indexWasHere)
 }
 
-async function show (core: Hypercore, index: DatasetIndex, id: string): Promise<void> {
+async function show (core: Hypercore, index: DatasetIndex, id: string, indexWasHere = true): Promise<void> {
   if (current === null || current.core !== core) {
     await closeCurrent()
     current = { core, view: null, leave: network!.join(core) }
   }
   $('share-link').setAttribute('value', shareLink(location.href, core.key!))
   ;($('share-link') as HTMLInputElement).value = shareLink(location.href, core.key!)
-  const view = await DatasetView.open(core, index, id)
+  const view = await DatasetView.open(core, index, id, indexWasHere)
   current.view = view
-  if (view.haveAtOpen > 0 && !view.complete && !core.writable) notice(`Resumed: ${view.haveAtOpen} of ${index.length - 1} blocks were already in this browser; only the rest is fetched.`, 'info', 'resumed')
+  if (view.haveAtOpen > 0 && !view.complete && !core.writable) notice(`Resumed: ${view.haveAtOpen} of ${index.length} blocks were already in this browser; only the rest is fetched.`, 'info', 'resumed')
   if (view.complete && !core.writable) view.finish()
   const want = localStorage.getItem(wantKey(id))
   const paused = new URLSearchParams(location.search).has('paused')

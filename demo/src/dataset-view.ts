@@ -30,22 +30,28 @@ export class DatasetView {
   private hadPeer = false
   private closed = false
 
-  constructor (readonly core: Hypercore, readonly index: DatasetIndex, have: Uint8Array, private readonly id: string) {
+  /**
+   * `indexWasHere`: block 0 was stored before this visit (a reload) rather than fetched just
+   * now to open the dataset; it counts as already here, or as fetched this visit.
+   */
+  constructor (readonly core: Hypercore, readonly index: DatasetIndex, have: Uint8Array, private readonly id: string, indexWasHere: boolean) {
     this.have = have
-    for (let i = 1; i < index.length; i++) if (have[i] === 1) { this.haveCount++; this.haveBytes += this.blockBytes(i) }
-    this.haveAtOpen = this.haveCount
+    // Block 0 (the index) counts as a block like the others: the totals are the core's.
+    for (let i = 0; i < index.length; i++) if (have[i] === 1) { this.haveCount++; this.haveBytes += this.blockBytes(i) }
+    this.haveAtOpen = indexWasHere ? this.haveCount : this.haveCount - 1
+    if (!indexWasHere) { this.fetchedBlocks = 1; this.fetchedBytes = this.blockBytes(0) }
   }
 
   /** Reads which blocks are stored already (from IndexedDB), then builds the view. */
-  static async open (core: Hypercore, index: DatasetIndex, id: string): Promise<DatasetView> {
+  static async open (core: Hypercore, index: DatasetIndex, id: string, indexWasHere: boolean): Promise<DatasetView> {
     const have = new Uint8Array(index.length)
     for (let i = 0; i < index.length; i++) have[i] = (await core.has(i)) ? 1 : 0
-    const view = new DatasetView(core, index, have, id)
+    const view = new DatasetView(core, index, have, id, indexWasHere)
     view.render()
     return view
   }
 
-  get complete (): boolean { return this.haveCount === this.index.length - 1 }
+  get complete (): boolean { return this.haveCount === this.index.length }
 
   private render (): void {
     const { index } = this
@@ -63,7 +69,7 @@ export class DatasetView {
       save.onclick = () => { void this.save(file) }
       get.onclick = () => { void this.getFile(file) }
       const li = h('li', { class: 'file', 'data-path': file.path },
-        h('div', { class: 'file-name' }, h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon(file)), h('span', { title: file.path }, file.path)),
+        h('div', { class: 'file-name' }, h('span', { class: 'file-icon', 'aria-hidden': 'true', 'data-kind': file.type.split('/')[0] ?? '' }, icon(file)), h('span', { title: file.path }, file.path)),
         h('span', { class: 'file-size' }, formatBytes(file.size)),
         bar, status, h('div', { class: 'file-actions' }, get, save))
       list.append(li)
@@ -83,7 +89,7 @@ export class DatasetView {
     this.fetchedBlocks++
     this.fetchedBytes += bytes
     this.down.add(bytes)
-    if (index < this.have.length && this.have[index] === 0 && index > 0) {
+    if (index < this.have.length && this.have[index] === 0) {
       this.have[index] = 1
       this.haveCount++
       this.haveBytes += this.blockBytes(index)
@@ -95,15 +101,17 @@ export class DatasetView {
     this.up.add(bytes)
   }
 
-  private readonly onpeers = (): void => {
-    const n = this.core.peers.length
+  private readonly onpeers = (): void => { this.update() }
+
+  /** Peer count changes: 'peer gone' when the last one leaves before we have everything. */
+  private checkPeers (n: number): void {
     if (n > 0) {
       this.hadPeer = true
-      if ($('notice').dataset.reason === 'peer-gone' || $('notice').dataset.reason === 'no-peers') notice(null)
-    } else if (this.hadPeer && !this.complete && !this.core.writable) {
+      const reason = $('notice').dataset.reason
+      if (reason === 'peer-gone' || reason === 'no-peers') notice(null)
+    } else if (this.hadPeer && !this.complete && !this.core.writable && $('notice').dataset.reason !== 'peer-gone') {
       notice('The peer you were downloading from left. What you have is kept; the download continues as soon as someone sharing this dataset comes back.', 'warn', 'peer-gone')
     }
-    this.update()
   }
 
   /** Fetches every block (the range resumes from what IndexedDB holds). */
@@ -161,15 +169,15 @@ export class DatasetView {
         }
       }
       last = this.fetchedBlocks
-      setTimeout(tick, 3000)
+      setTimeout(tick, 2000)
     }
-    setTimeout(tick, 3000)
+    setTimeout(tick, 2000)
   }
 
   finish (): void {
     this.update()
     if (!this.complete) return
-    notice(`Complete: all ${this.index.length} blocks are here, each verified against the writer's signed Merkle tree. This tab now shares them with other readers.`, 'ok', 'complete')
+    notice(`Complete: all ${this.index.length} blocks are here, each verified against the writer's signed Merkle tree. Save the files below; while this tab is open it shares them with other readers too.`, 'ok', 'complete')
   }
 
   private async save (file: DatasetFile): Promise<void> {
@@ -190,19 +198,22 @@ export class DatasetView {
 
   update (): void {
     if (this.closed) return
-    const total = this.index.length - 1
+    const total = this.index.length
     const peers = this.core.peers.length
+    this.checkPeers(peers)
     const pct = total === 0 ? 100 : Math.floor(this.haveCount / total * 100)
     const bar = $<HTMLProgressElement>('overall')
-    bar.max = Math.max(1, total)
+    bar.max = total
     bar.value = this.haveCount
     $('stat-blocks').textContent = `${this.haveCount} / ${total}`
     $('stat-bytes').textContent = `${formatBytes(this.haveBytes)} / ${formatBytes(this.index.bytes)}`
-    $('stat-rate').textContent = `${formatBytes(Math.round(this.down.rate()))}/s ↓ · ${formatBytes(Math.round(this.up.rate()))}/s ↑`
+    $('stat-down').textContent = `${formatBytes(Math.round(this.down.rate()))}/s`
+    $('stat-up').textContent = `${formatBytes(Math.round(this.up.rate()))}/s`
     $('stat-peers').textContent = String(peers)
-    $('stat-fetched').textContent = `${this.fetchedBlocks} blocks (${formatBytes(this.fetchedBytes)})`
+    $('stat-fetched').textContent = `${this.fetchedBlocks} (${formatBytes(this.fetchedBytes)})`
     $('stat-uploaded').textContent = formatBytes(this.uploaded)
-    $('stat-resumed').textContent = `${this.haveAtOpen} blocks`
+    $('stat-resumed').textContent = `${this.haveAtOpen} block${this.haveAtOpen === 1 ? '' : 's'}`
+    document.body.dataset.role = this.core.writable ? 'writer' : 'reader'
     $('overall-pct').textContent = `${pct}%`
     const role = this.core.writable ? 'Sharing' : this.complete ? 'Complete · seeding' : this.range !== null || this.fileRanges.size > 0 ? 'Downloading' : 'Paused'
     const badge = $('ds-role')
@@ -239,6 +250,7 @@ export class DatasetView {
   }
 
   private blockBytes (i: number): number {
+    if (i === 0) return 0 // the index: counted as a block, not as file bytes
     // Files start on their own block; only a file's last block is short. Binary search:
     // files are in block order.
     const files = this.index.files
@@ -255,10 +267,9 @@ export class DatasetView {
   }
 }
 
+/** A short label for the file's kind, shown in a coloured tile (no emoji: not every system has the font). */
 function icon (file: DatasetFile): string {
-  if (file.type.startsWith('image/')) return '🖼'
-  if (file.type.startsWith('video/')) return '🎞'
-  if (file.type.startsWith('audio/')) return '🎵'
-  if (file.type.startsWith('text/') || /\.(md|txt|csv|json)$/i.test(file.path)) return '📄'
-  return '📦'
+  const dot = file.path.lastIndexOf('.')
+  const ext = dot > file.path.lastIndexOf('/') ? file.path.slice(dot + 1) : ''
+  return (ext !== '' ? ext : file.type.split('/')[0] || 'file').slice(0, 4).toUpperCase()
 }

@@ -19,9 +19,9 @@ export function parseLink (hash: string): ParsedLink {
   }
 }
 
-/** The link to a core for a page (`base` without its hash). */
+/** The link to a core for a page: `base` without its query (page options) and hash, then `#<id>`. */
 export function shareLink (base: string, key: Uint8Array): string {
-  return base.replace(/#.*$/, '') + '#' + encodeId(key)
+  return base.replace(/[?#].*$/, '') + '#' + encodeId(key)
 }
 
 /** Lowercase hex, for database names. */

@@ -43,6 +43,7 @@ async function main (): Promise<void> {
   if (writer && link.kind !== 'key') history.replaceState(null, '', url)
 
   const network = new Network(await loadConfig())
+  addEventListener('pagehide', () => network.destroy())
   const netState = (): void => {
     const s = network.state
     $('net-state').textContent = !navigator.onLine ? 'offline' : s === 'online' ? 'online' : s === 'offline' ? 'offline — retrying' : 'connecting…'
