@@ -79,7 +79,8 @@ export async function missingNodes (flatIndex: number, length: number, has: (fla
   const path = pathToRoot(flatIndex, length)
   let count = 0
   for (let i = 0; i < path.length - 1; i++) {
-    if (await has(path[i])) return count
+    const h = has(path[i])
+    if (typeof h === 'boolean' ? h : await h) return count // no promise turn for a sync answer
     count++
   }
   return count

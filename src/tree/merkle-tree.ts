@@ -178,8 +178,15 @@ export class MerkleTree implements TreeState {
    * tree lacks, to fill a request's `nodes` field.
    */
   async missingNodes (flatIndex: number): Promise<number> {
-    return this.missingNodesCached(flatIndex) ??
-      flat.missingNodes(flatIndex, this.length, async (i) => (await this.nodes.get(i)) !== null)
+    const known = this.missingNodesCached(flatIndex)
+    if (known !== undefined) return known
+    // One walk, awaiting only the nodes memory cannot answer (a requester asks this for every
+    // block; each await is a storage read plus promise turns, so nodes in memory skip them).
+    const getCached = this.nodes.getCached?.bind(this.nodes)
+    return flat.missingNodes(flatIndex, this.length, (i) => {
+      const n = getCached === undefined ? undefined : getCached(i)
+      return n !== undefined ? n !== null : this.nodes.get(i).then((m) => m !== null)
+    })
   }
 
   /** `missingNodes` from nodes in memory only; undefined when one on the way is not (then use the async one). */
