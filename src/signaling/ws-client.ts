@@ -15,7 +15,7 @@ import { HypercoreError } from '../errors.js'
 import type { SignalData } from '../transport/types.js'
 import { ErrorEvents } from './error-events.js'
 import { PeerRouter } from './peer-router.js'
-import { CLOSE, isHex64, parseServerMessage, type ClientMessage, type ServerLimits } from './protocol.js'
+import { CLOSE, isHex64, isSignalData, parseServerMessage, type ClientMessage, type ServerLimits } from './protocol.js'
 import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
 
 export interface WebSocketSignalingOptions {
@@ -199,7 +199,12 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   }
 
   private sendSignal (to: PeerId, topic: TopicHex, data: SignalData): void {
-    if (this.welcomed && this.topics.has(topic)) this.send({ type: 'signal', to, topic, data })
+    if (!this.welcomed || !this.topics.has(topic)) return
+    // The server closes a client that sends an invalid or oversized signal: drop it here instead.
+    if (!isSignalData(data, this.limits?.maxSignalBytes ?? MAX_INCOMING_SIGNAL_BYTES)) {
+      return this.emitError(HypercoreError.BAD_ARGUMENT(`signal for ${to.slice(0, 8)}… is not a JSON object within ${this.limits?.maxSignalBytes ?? MAX_INCOMING_SIGNAL_BYTES} bytes; dropped`))
+    }
+    this.send({ type: 'signal', to, topic, data })
   }
 
   private send (msg: ClientMessage): void {

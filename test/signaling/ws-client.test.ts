@@ -118,3 +118,31 @@ test('a bad URL is refused at construction with BAD_ARGUMENT', () => {
     assert.throws(() => WebSocketSignaling({ url: url as string }), (e: unknown) => HypercoreError.is(e, 'BAD_ARGUMENT'))
   }
 })
+
+test('a signal over the server\'s maxSignalBytes is dropped with an error event instead of getting us closed', async () => {
+  const server = await createSignalServer({ port: 0, maxSignalBytes: 1000 })
+  const [lo, hi] = sortedIds(2)
+  const topic = randomHex()
+  const a = WebSocketSignaling({ url: server.url })
+  const b = WebSocketSignaling({ url: server.url })
+  const ea = collect(a)
+  const sa = new FakeSwarm(lo)
+  const sb = new FakeSwarm(hi)
+  try {
+    a.start(sa)
+    b.start(sb)
+    a.join(topic)
+    b.join(topic)
+    const [pa] = await sa.waitConnects(1)
+    pa.emit({ type: 'offer', sdp: 'x'.repeat(2000) })
+    assert.equal(ea.errors.length, 1)
+    assert.ok(HypercoreError.is(ea.errors[0], 'BAD_ARGUMENT'), String(ea.errors[0]))
+    pa.emit({ type: 'offer', sdp: 'small' })
+    const [pb] = await sb.waitConnects(1)
+    assert.deepEqual(await pb.waitReceived(1), [{ type: 'offer', sdp: 'small' }], 'still connected, the small one went through')
+    assert.equal(ea.errors.length, 1)
+  } finally {
+    await Promise.all([a.close(), b.close()])
+    await server.close()
+  }
+})
