@@ -55,13 +55,14 @@ async function profile (browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1100, height: 900 } })
 }
 
+/** test-results/demo-<name>.png (DEMO_SCREENSHOTS moves them, e.g. out of a folder other runs clean). */
 async function shot (page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `test-results/demo-${name}.png`, fullPage: true })
+  await page.screenshot({ path: path.join(process.env.DEMO_SCREENSHOTS ?? 'test-results', `demo-${name}.png`), fullPage: true, animations: 'disabled' })
 }
 
 const fileRow = (page: Page, p: string) => page.locator(`li.file[data-path="${p}"]`)
 
-test('share a folder, open the link in another profile, resume after reloads, save every file byte for byte', async ({ browser }) => {
+test('share a folder, open the link in another profile, resume after reloads, save every file byte for byte, then seed to a third', async ({ browser }) => {
   const a = await (await profile(browser)).newPage()
   await a.goto(demo.url + 'index.html')
   await expect(a.locator('body')).toHaveAttribute('data-ready', 'true')
@@ -124,7 +125,22 @@ test('share a folder, open the link in another profile, resume after reloads, sa
   }
   // the seeder saw the upload
   await expect(a.locator('#stat-uploaded')).not.toHaveText('0 B')
+
+  // several readers: the writer leaves; a third profile gets everything from B, who finished
+  await a.close({ runBeforeUnload: true })
+  const c = await (await profile(browser)).newPage()
+  await c.goto(link)
+  await expect(c.locator('body')).toHaveAttribute('data-complete', 'true', { timeout: 60_000 })
+  await expect(b.locator('#stat-uploaded')).not.toHaveText('0 B')
+  const [download] = await Promise.all([c.waitForEvent('download'), c.getByRole('button', { name: 'Save field-notes/raw/samples.bin' }).click()])
+  expect(fs.readFileSync((await download.path())!).equals(files['field-notes/raw/samples.bin']!)).toBe(true)
+  await shot(b, 'reader-seeding')
+
+  // the same page on a phone
+  await c.setViewportSize({ width: 390, height: 844 })
+  await shot(c, 'download-mobile')
   await a.context().close()
+  await c.context().close()
   await ctxB.close()
 })
 
@@ -193,6 +209,7 @@ test('offline log: append offline (service worker serves the page), keep across 
   await ctxW.setOffline(true)
   await w.reload() // no network to the server: the service worker answers
   await expect(w.locator('body')).toHaveAttribute('data-ready', 'true')
+  await expect(w.locator('#notice')).toHaveAttribute('data-reason', 'offline')
   for (const [i, text] of ['first entry, written offline', 'second one, still offline'].entries()) {
     await w.getByLabel('New entry').fill(text)
     await w.getByRole('button', { name: 'Add' }).click()
@@ -204,6 +221,7 @@ test('offline log: append offline (service worker serves the page), keep across 
   await shot(w, 'log-writer-offline')
 
   await ctxW.setOffline(false)
+  await expect(w.locator('#notice')).toBeHidden()
   const ctxR = await profile(browser)
   const r = await ctxR.newPage()
   await r.goto(link)

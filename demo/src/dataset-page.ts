@@ -124,6 +124,9 @@ async function share (): Promise<void> {
 async function openDataset (key: Uint8Array, id: string): Promise<void> {
   $('ds-name').textContent = 'Opening…'
   $('ds-summary').textContent = ''
+  $('dataset').classList.add('waiting')
+  $('ds-role').textContent = 'Connecting'
+  $('ds-role').dataset.role = 'paused'
   $('file-list').replaceChildren()
   $('share-link').setAttribute('value', shareLink(location.href, key))
   const core = new Hypercore(dbName(key), key)
@@ -136,6 +139,7 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
   try {
     if (!indexWasHere) {
       $('ds-name').textContent = 'Looking for peers…'
+      $('ds-summary').textContent = 'The file list comes from the first browser that has this dataset.'
       const slow = setTimeout(() => {
         if (current === me && core.peers.length === 0) notice('No peers yet: nobody who has this dataset is online right now. Keep this tab open — it connects by itself as soon as someone sharing it appears.', 'warn', 'no-peers')
       }, 4000)
@@ -153,6 +157,7 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
     if (current !== me) return
     const e = explain(err)
     notice(e.text, 'error', e.reason)
+    $('waiting-text').textContent = 'Cannot open this dataset.'
     return
   }
   if (current !== me) return
@@ -172,6 +177,7 @@ async function show (core: Hypercore, index: DatasetIndex, id: string, indexWasH
   $('share-link').setAttribute('value', shareLink(location.href, core.key!))
   ;($('share-link') as HTMLInputElement).value = shareLink(location.href, core.key!)
   const view = await DatasetView.open(core, index, id, indexWasHere)
+  $('dataset').classList.remove('waiting')
   current.view = view
   if (view.haveAtOpen > 0 && !view.complete && !core.writable) notice(`Resumed: ${view.haveAtOpen} of ${index.length} blocks were already in this browser; only the rest is fetched.`, 'info', 'resumed')
   if (view.complete && !core.writable) view.finish()

@@ -48,6 +48,8 @@ async function main (): Promise<void> {
     const s = network.state
     $('net-state').textContent = !navigator.onLine ? 'offline' : s === 'online' ? 'online' : s === 'offline' ? 'offline — retrying' : 'connecting…'
     $('net-state').dataset.state = navigator.onLine ? s : 'offline'
+    if (!navigator.onLine) notice(writer ? 'You are offline. Keep writing: entries are signed and kept in this browser, and reach your readers when you are both online again.' : 'You are offline. These entries are kept in this browser; new ones arrive when you are back online.', 'warn', 'offline')
+    else if ($('notice').dataset.reason === 'offline') notice(null)
   }
   network.onState(netState)
   addEventListener('online', netState)
