@@ -69,11 +69,32 @@ for (const trickle of [true, false]) {
   })
 }
 
+test('Chromium pages: half close then a clean close on both sides; destroy mid-transfer → CONNECTION_CLOSED on the other', async ({ browser }) => {
+  const errors: string[] = []
+  let [a, b] = await pagePair(browser, true, errors)
+  // Both end at once: each still reads the other's last bytes (the FIN is an empty message).
+  const [ra, rb] = await Promise.all([api(a, 'halfClose', 'last words of a'), api(b, 'halfClose', 'last words of b')])
+  expect(ra).toEqual({ received: 'last words of b', error: null })
+  expect(rb).toEqual({ received: 'last words of a', error: null })
+  for (const p of [a, b]) await p.context().close()
+
+  ;[a, b] = await pagePair(browser, true, errors)
+  const failed = api(a, 'floodUntilError')
+  await api(b, 'receive', 1 << 20)
+  const t0 = Date.now()
+  await api(b, 'destroy')
+  expect(await failed).toBe('CONNECTION_CLOSED')
+  expect(Date.now() - t0).toBeLessThan(5000)
+  expect(errors).toEqual([])
+  for (const p of [a, b]) await p.context().close()
+})
+
 test('Node (@roamhq/wrtc) ↔ Chromium: bytes both ways, then a core written in Node read in the page', async ({ browser }) => {
   const wrtc = require('@roamhq/wrtc') as unknown
   const errors: string[] = []
   const page = await openPage(browser, errors)
   let node = createWebRtcPeer({ initiator: true, wrtc })
+  node.stream.on('error', () => {}) // closed by the page's side at the end
   // The page's signals go to whichever Node peer is current (one binding per page).
   await page.exposeFunction('sendSignal', (d: SignalData) => { node.signal(d) })
   await api(page, 'start', { initiator: false })
@@ -89,6 +110,7 @@ test('Node (@roamhq/wrtc) ↔ Chromium: bytes both ways, then a core written in 
   node.destroy()
   await api(page, 'close')
   node = createWebRtcPeer({ initiator: true, wrtc })
+  node.stream.on('error', () => {})
   await api(page, 'start', { initiator: false })
   node.onSignal(d => { void api(page, 'signal', d) })
 

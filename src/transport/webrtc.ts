@@ -18,8 +18,9 @@
  * handler simple-peer installs synchronously when the channel appears calls for every message
  * (so none is lost before 'connect'). Its public 'data' event cannot be used: its
  * readable-stream drops empty chunks (our FIN) and copies each message into a Buffer first.
- * Failures: any simple-peer error (ICE failed, SDP rejected, channel error) destroys the stream
- * with WEBRTC_FAILED; the connection closing before the peer's FIN gives CONNECTION_CLOSED.
+ * Failures: a simple-peer error (ICE failed, SDP rejected, channel error before open) destroys
+ * the stream with WEBRTC_FAILED; the connection closing or the open channel failing before the
+ * peer's FIN gives CONNECTION_CLOSED.
  * ICE servers default to none: simple-peer's default is a public STUN server (never used here).
  */
 import SimplePeer from 'simple-peer'
@@ -131,8 +132,13 @@ class WebRtcStream extends Duplex {
     this._peer = peer
     peer.on('connect', () => { this._connected() })
     ;(peer as unknown as PeerInternals)._onChannelMessage = (event: { data: unknown }) => { this._message(event.data) }
-    peer.on('error', (err: Error) => {
-      this._failure ??= HypercoreError.WEBRTC_FAILED(`WebRTC failed (${(err as Error & { code?: string }).code ?? 'ERR_UNKNOWN'}): ${err.message}`, err)
+    peer.on('error', (err: Error & { code?: string }) => {
+      const code = err.code ?? 'ERR_UNKNOWN'
+      // An open channel failing is the peer going away (Chromium reports the remote's close
+      // as a channel error: "User-Initiated Abort"); anything else is WebRTC not working.
+      this._failure ??= code === 'ERR_DATA_CHANNEL' && this._channel !== null
+        ? HypercoreError.CONNECTION_CLOSED(`WebRTC data channel closed (${err.message})`, err)
+        : HypercoreError.WEBRTC_FAILED(`WebRTC failed (${code}): ${err.message}`, err)
     })
     peer.on('close', () => { this._closed() })
   }

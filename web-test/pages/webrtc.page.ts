@@ -8,7 +8,9 @@
  *   the peer's stream (returns the key);
  * - `read({ key, blocks, blockSize })` replicates a fresh core with that key over the stream,
  *   downloads everything and checks every block's bytes;
- * - `echo()` / `exchange(text)` move plain bytes (no core) for the Node ↔ Chromium test.
+ * - `exchange(text)` moves plain bytes (no core) for the Node ↔ Chromium test;
+ * - `halfClose(text)`: end our side, read the peer's until it ends, then both close cleanly;
+ * - `floodUntilError()` / `receive(n)` / `destroy()`: a destroy in the middle of a transfer.
  */
 import { Hypercore } from '../../src/core/hypercore.js'
 import { MemoryStorage } from '../../src/storage/memory.js'
@@ -26,6 +28,13 @@ function blockBytes (i: number, size: number): Uint8Array {
   return b
 }
 
+function concat (chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
+  let at = 0
+  for (const c of chunks) { out.set(c, at); at += c.byteLength }
+  return out
+}
+
 let peer: WebRtcPeer | null = null
 const signals: { sent: number } = { sent: 0 }
 const cores: Hypercore[] = []
@@ -38,6 +47,8 @@ function current (): WebRtcPeer {
 const testApi = {
   start ({ initiator, trickle = true }: { initiator: boolean, trickle?: boolean }): void {
     peer = createWebRtcPeer({ initiator, trickle })
+    // The peer going away is expected in these tests: keep its error off the page's uncaught errors.
+    peer.stream.on('error', () => {})
     peer.onSignal(data => { signals.sent++; void sendSignal(data) })
   },
 
@@ -82,6 +93,43 @@ const testApi = {
     stream.write(new TextEncoder().encode(text))
     return await got
   },
+
+  /** Writes `text` and ends; resolves once the stream closed, with what the peer sent. */
+  async halfClose (text: string): Promise<{ received: string, error: string | null }> {
+    const stream = current().stream
+    const chunks: Uint8Array[] = []
+    let error: string | null = null
+    stream.on('data', (c: unknown) => { chunks.push(c as Uint8Array) })
+    stream.on('error', (e: Error) => { error = (e as { code?: string }).code ?? String(e) })
+    const closed = new Promise<void>(resolve => stream.once('close', () => resolve()))
+    stream.end(new TextEncoder().encode(text))
+    await closed
+    return { received: new TextDecoder().decode(concat(chunks)), error }
+  },
+
+  /** Writes 64 KiB chunks until the stream fails; resolves with the error's code. */
+  async floodUntilError (): Promise<string> {
+    const stream = current().stream
+    const failed = new Promise<string>(resolve => stream.once('error', (e: Error) => resolve((e as { code?: string }).code ?? String(e))))
+    const chunk = new Uint8Array(64 * 1024)
+    const pump = (): void => {
+      while (!stream.destroying) if (!stream.write(chunk)) { stream.once('drain', pump); return }
+    }
+    pump()
+    return await failed
+  },
+
+  /** Resolves once `n` bytes arrived. */
+  async receive (n: number): Promise<void> {
+    const stream = current().stream
+    let got = 0
+    await new Promise<void>(resolve => {
+      const ondata = (c: unknown): void => { got += (c as Uint8Array).byteLength; if (got >= n) { stream.off('data', ondata); resolve() } }
+      stream.on('data', ondata)
+    })
+  },
+
+  destroy (): void { current().destroy() },
 
   async close (): Promise<void> {
     for (const c of cores) await c.close()
