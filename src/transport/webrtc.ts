@@ -54,6 +54,7 @@ interface Channel {
 interface PeerInternals {
   _channel: Channel | null
   _pc: { sctp?: { maxMessageSize?: number } | null } | null
+  _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
   /** Called by the channel's `onmessage` (binaryType 'arraybuffer'). */
   _onChannelMessage: (event: { data: unknown }) => void
 }
@@ -140,7 +141,12 @@ class WebRtcStream extends Duplex {
         ? HypercoreError.CONNECTION_CLOSED(`WebRTC data channel closed (${err.message})`, err)
         : HypercoreError.WEBRTC_FAILED(`WebRTC failed (${code}): ${err.message}`, err)
     })
-    peer.on('close', () => { this._closed() })
+    peer.on('close', () => {
+      // simple-peer leaves its 5 s "ICE gathering done" timer running after destroy, which
+      // keeps a Node process alive that long for nothing.
+      clearTimeout((peer as unknown as PeerInternals)._iceCompleteTimer ?? undefined)
+      this._closed()
+    })
   }
 
   override _open (cb: (err: Error | null) => void): void {
