@@ -17,7 +17,7 @@ import type { WebRtcPeer } from '../transport/types.js'
 import type { PeerInfo } from './types.js'
 
 /** Why a stream was closed by us, so its close is not mistaken for a peer dropping. */
-export type EndReason = 'dedup' | 'replaced' | 'cap' | 'rejected' | 'superseded' | 'destroyed'
+export type EndReason = 'dedup' | 'replaced' | 'cap' | 'rejected' | 'destroyed'
 
 /** A connection attempt: signaling started it, the handshake has not finished. */
 export interface Attempt {
@@ -102,13 +102,6 @@ export class ConnectionTable {
   initiating (peerId: PeerId): Attempt | null {
     for (const a of this.attempts) if (a.initiator && a.announced === peerId) return a
     return null
-  }
-
-  /** Our unfinished answers to `peerId`'s earlier offers. */
-  answering (peerId: PeerId): Attempt[] {
-    const out: Attempt[] = []
-    for (const a of this.attempts) if (!a.initiator && a.announced === peerId) out.push(a)
-    return out
   }
 
   removeAttempt (a: Attempt): void {

@@ -219,8 +219,6 @@ export class Swarm extends EventEmitter {
       return peer
     }
     const announced = isPeerId(req.peerId) ? req.peerId : null
-    // A new offer from a peer we are still answering means it gave up on the earlier one.
-    if (announced !== null && !req.initiator) for (const old of this._table.answering(announced)) this._endAttempt(old, 'superseded')
     // streamx's typings declare end(data) with a required argument; at runtime it is optional.
     const stream = new SecretStream(req.initiator, peer.stream as unknown as RawStream, {
       keyPair: this.keyPair,
@@ -256,8 +254,15 @@ export class Swarm extends EventEmitter {
     const d = this._topics.get(a.topic)
     if (this.destroyed || d === undefined) return
     if (a.ended === null && a.error !== null) this.emit('warning', typed(a.error, `connection attempt via ${a.signaling} failed`))
-    if (a.ended === null) d.scheduleRefresh(this._backoff.fail(a.announced ?? 'topic:' + a.topic), a.announced)
+    if (a.ended === null) this._retryLater(a)
     d.check()
+  }
+
+  /** Re-announce the attempt's topic later, backing off per peer (or per topic for unknown peers). */
+  private _retryLater (a: Attempt): void {
+    const d = this._topics.get(a.topic)
+    if (this.destroyed || d === undefined) return
+    d.scheduleRefresh(this._backoff.fail(a.announced ?? 'topic:' + a.topic), a.announced)
   }
 
   private _onHandshake (a: Attempt): void {
@@ -283,7 +288,9 @@ export class Swarm extends EventEmitter {
     if (a.announced !== null && remote !== a.announced) {
       // The signaling lied (or relayed to someone else): whoever answered is not who was announced.
       this.emit('warning', HypercoreError.INVALID_HANDSHAKE(`signaling ${a.signaling} announced peer ${a.announced.slice(0, 16)}… but the Noise key is ${remote.slice(0, 16)}…`))
-      return this._endAttempt(a, 'rejected')
+      this._endAttempt(a, 'rejected')
+      // The announced peer may still be reachable (another signaler, an honest relay later).
+      return this._retryLater(a)
     }
     const existing = this._table.byRemote.get(remote)
     if (existing !== undefined) {

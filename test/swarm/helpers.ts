@@ -47,3 +47,23 @@ export async function connections (swarm: Swarm, n: number, ms = 15000): Promise
 export async function destroyAll (...swarms: Swarm[]): Promise<void> {
   await Promise.all(swarms.map(s => s.destroy()))
 }
+
+/** Resolves when `cond()` holds, re-checked on every (dis)connection of the swarms, or rejects after `ms`. */
+export function settle (swarms: Swarm[], cond: () => boolean, ms = 15000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!cond()) return
+      done()
+      resolve()
+    }
+    const done = (): void => {
+      clearTimeout(t)
+      for (const s of swarms) { s.off('connection', onEvent); s.off('disconnection', onEvent) }
+    }
+    // A connection event fires before the swarm's bookkeeping settles around it: re-check a tick later.
+    const onEvent = (): void => { setImmediate(check) }
+    const t = setTimeout(() => { done(); reject(new Error('swarms did not settle in time')) }, ms)
+    for (const s of swarms) { s.on('connection', onEvent); s.on('disconnection', onEvent) }
+    check()
+  })
+}

@@ -6,8 +6,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert'
 import { Room } from './fake-signaling.js'
-import { live } from './simple-peer-adapter.js'
-import { connections, destroyAll, makeSwarm, ourReader, ourWriter, text } from './helpers.js'
+import { createTestPeer, live } from './simple-peer-adapter.js'
+import type { WebRtcPeer, WebRtcPeerOptions } from '../../src/transport/types.js'
+import { connections, destroyAll, makeSwarm, ourReader, ourWriter, settle, text } from './helpers.js'
 import { hex } from '../helpers/assert.js'
 
 test('two swarms on one topic: one connection each, a core replicates through it', async () => {
@@ -36,4 +37,77 @@ test('two swarms on one topic: one connection each, a core replicates through it
   assert.equal(live.size, 0, 'every WebRTC peer destroyed')
   await w.close()
   await r.close()
+})
+
+const topic = (n: number): Uint8Array => new Uint8Array(32).fill(n)
+
+test('two shared topics: still one connection, and it lists both topics', async () => {
+  const room = new Room()
+  const a = makeSwarm(room)
+  const b = makeSwarm(room)
+  for (const s of [a, b]) { s.join(topic(1)); s.join(topic(2)) }
+  await connections(a, 1)
+  await Promise.all([a.flush(), b.flush()])
+  assert.equal(a.connections.size, 1)
+  assert.equal(b.connections.size, 1)
+  // The smaller id offers on both topics; its second offer is folded into the first.
+  const [lo, hi] = a.self < b.self ? [a, b] : [b, a]
+  assert.deepEqual([...lo.peers.get(hi.self)!.topics].sort(), [hex(topic(1)), hex(topic(2))])
+  await destroyAll(a, b)
+})
+
+test('duplicate connections (both sides offer on two topics) end as the same single connection on both sides', async () => {
+  const room = new Room()
+  let made = 0
+  const createPeer = (o: WebRtcPeerOptions): WebRtcPeer => { made++; return createTestPeer(o) }
+  const a = makeSwarm(room, { fake: { greedy: true }, createPeer })
+  const b = makeSwarm(room, { fake: { greedy: true }, createPeer })
+  let handedOut = 0
+  a.on('connection', () => handedOut++)
+  for (const s of [a, b]) { s.join(topic(1)); s.join(topic(2)) }
+  await Promise.all([a.flush(), b.flush()])
+  const same = (): boolean => {
+    if (a.connections.size !== 1 || b.connections.size !== 1) return false
+    const [ca] = a.connections
+    const [cb] = b.connections
+    return hex(ca!.handshakeHash!) === hex(cb!.handshakeHash!)
+  }
+  await settle([a, b], same)
+  assert.equal(made, 8, 'each side offered on both topics and answered both offers')
+  assert.ok(handedOut >= 1)
+  const [ca] = a.connections
+  assert.equal(hex(ca!.remotePublicKey!), b.self)
+  await destroyAll(a, b)
+  assert.equal(live.size, 0)
+})
+
+test('three swarms: each pair connected once', async () => {
+  const room = new Room()
+  const swarms = [makeSwarm(room), makeSwarm(room), makeSwarm(room)]
+  for (const s of swarms) s.join(topic(3))
+  await settle(swarms, () => swarms.every(s => s.connections.size === 2))
+  await Promise.all(swarms.map(s => s.flush()))
+  for (const s of swarms) {
+    assert.equal(s.connections.size, 2)
+    const others = swarms.filter(o => o !== s).map(o => o.self).sort()
+    assert.deepEqual([...s.peers.keys()].sort(), others)
+    assert.deepEqual([...s.connections].map(c => hex(c.remotePublicKey!)).sort(), others)
+  }
+  await destroyAll(...swarms)
+})
+
+test('maxPeers: a swarm capped at 1 never holds more, the others connect among themselves', async () => {
+  const room = new Room()
+  const capped = makeSwarm(room, { maxPeers: 1, connectTimeout: 3000 })
+  const others = [makeSwarm(room, { connectTimeout: 3000 }), makeSwarm(room, { connectTimeout: 3000 }), makeSwarm(room, { connectTimeout: 3000 })]
+  let most = 0
+  capped.on('connection', () => { most = Math.max(most, capped.connections.size) })
+  for (const s of [capped, ...others]) s.join(topic(4))
+  await settle(others, () => others.every(s => s.connections.size >= 2))
+  await capped.flush()
+  assert.equal(capped.connections.size, 1)
+  assert.equal(most, 1)
+  const linked = others.filter(o => o.peers.has(capped.self))
+  assert.equal(linked.length, 1, 'exactly one of the others is connected to the capped swarm')
+  await destroyAll(capped, ...others)
 })
