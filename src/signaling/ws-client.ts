@@ -52,6 +52,8 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   private retryTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
   private closing: Promise<void> | null = null
+  /** Callers of `flushed(topic)` waiting for the server's list of that topic. */
+  private readonly flushWaiters = new Map<TopicHex, Array<() => void>>()
 
   constructor (opts: WebSocketSignalingOptions) {
     super()
@@ -88,7 +90,30 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   leave (topic: TopicHex): void {
     if (!this.topics.delete(topic)) return
     this.router?.forgetTopic(topic)
+    this.releaseFlushed(topic)
     if (this.welcomed) this.send({ type: 'leave', topic })
+  }
+
+  /**
+   * Resolves once the server answered our (latest) join of `topic` with its peer list and the
+   * offers for it were started; at once if the topic is not joined or the client is closed.
+   * Lets the swarm end a first discovery round early (swarm/discovery.ts).
+   */
+  flushed (topic: TopicHex): Promise<void> {
+    if (this.closed || !this.topics.has(topic)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const list = this.flushWaiters.get(topic) ?? []
+      list.push(resolve)
+      this.flushWaiters.set(topic, list)
+    })
+  }
+
+  private releaseFlushed (topic: TopicHex | null): void {
+    for (const [t, list] of this.flushWaiters) {
+      if (topic !== null && t !== topic) continue
+      this.flushWaiters.delete(t)
+      for (const resolve of list) resolve()
+    }
   }
 
   close (): Promise<void> {
@@ -102,6 +127,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
     this.retryTimer = null
     this.router?.forgetAll()
     this.topics.clear()
+    this.releaseFlushed(null)
     const ws = this.ws
     this.ws = null
     this.welcomed = false
@@ -180,6 +206,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
       case 'peers':
         if (!this.topics.has(msg.topic)) return
         for (const p of msg.peers) router.discovered(p, msg.topic)
+        this.releaseFlushed(msg.topic)
         return
       case 'peer-joined':
         if (this.topics.has(msg.topic)) router.discovered(msg.peerId, msg.topic)
@@ -193,6 +220,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
     // Joining past the server's cap would get us closed: skip the extra topic and say so.
     const index = [...this.topics].indexOf(topic)
     if (this.limits !== null && index >= this.limits.maxTopics) {
+      this.releaseFlushed(topic)
       return this.emitError(HypercoreError.BAD_ARGUMENT(`signaling server ${this.url} allows ${this.limits.maxTopics} topics; ${topic} not announced`))
     }
     this.send({ type: 'join', topic })

@@ -146,3 +146,35 @@ test('a signal over the server\'s maxSignalBytes is dropped with an error event 
     await server.close()
   }
 })
+
+test('flushed(topic) resolves once the server listed the topic and the offers were started', async () => {
+  const server = await createSignalServer({ port: 0 })
+  const [lo, hi] = sortedIds(2)
+  const topic = randomHex()
+  const a = WebSocketSignaling({ url: server.url })
+  const b = WebSocketSignaling({ url: server.url })
+  const [sa, sb] = [new FakeSwarm(lo), new FakeSwarm(hi)]
+  try {
+    b.start(sb)
+    b.join(topic)
+    await b.flushed(topic)
+    assert.equal(server.stats().memberships, 1, 'b is in the room once flushed')
+    a.start(sa)
+    a.join(topic)
+    const pending = a.flushed(topic)
+    assert.equal(sa.connects.length, 0)
+    await pending
+    assert.deepEqual(sa.connects.map(p => p.req.peerId), [hi], 'the offer to b started before flushed resolved')
+    await a.flushed(randomHex()) // not joined: at once
+    const c = WebSocketSignaling({ url: 'ws://127.0.0.1:9' })
+    c.on('error', () => {})
+    c.start(new FakeSwarm(randomHex()))
+    c.join(topic)
+    const never = c.flushed(topic)
+    await c.close()
+    await never // released by close
+  } finally {
+    await Promise.all([a.close(), b.close()])
+    await server.close()
+  }
+})

@@ -177,7 +177,7 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
 
   wss.on('connection', (ws: WebSocket) => {
     if (closing !== null || conns.size >= o.maxConnections) {
-      ws.close(closing !== null ? CLOSE.GOING_AWAY : CLOSE.SERVER_FULL, 'server full')
+      ws.close(closing !== null ? CLOSE.GOING_AWAY : CLOSE.SERVER_FULL, closing !== null ? 'server closing' : 'server full')
       return
     }
     const c: Conn = { ws, peerId: null, topics: new Set(), bucket: new TokenBucket(o.rateLimit), helloTimer: null, alive: true, closing: false }
