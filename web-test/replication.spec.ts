@@ -7,11 +7,14 @@
  * (b) a page and the real hypercore@10 in this Node process, through a WebSocket (a `ws`
  *     server on port 0, web-test/peers/ref-peer.ts), both directions: hypercore@10 writer →
  *     page reader (get, download, live append event), page writer → hypercore@10 reader
- *     (this process checks the bytes it received).
+ *     (this process checks the bytes it received);
+ * (c) the WebSocket byte stream itself in Chromium against a plain `ws` server
+ *     (web-test/peers/byte-peer.ts): order and integrity, backpressure, clean close, reset.
  */
 import { test, expect, type Page } from '@playwright/test'
 import { blockBytes } from './peers/blocks.js'
 import { RAM, RefHypercore, serveRefCore } from './peers/ref-peer.js'
+import { startBytePeer } from './peers/byte-peer.js'
 
 type Api = Record<string, (arg?: unknown) => unknown>
 const api = (page: Page, fn: string, arg?: unknown): Promise<any> =>
@@ -120,3 +123,80 @@ test('a Chromium page writes, hypercore@10 in Node reads through a WebSocket: th
   }
   expect(errors).toEqual([])
 })
+
+test('the WebSocket byte stream in Chromium against a plain ws server: bytes both ways in order (1 MiB included), clean end from the page', async ({ page }) => {
+  const errors: string[] = []
+  await openPage(page, errors)
+  const peer = await startBytePeer()
+  try {
+    const sizes = [1, 125, 126, 65535, 65536, 1024 * 1024, 7]
+    const result = api(page, 'echo', { url: peer.url, sizes })
+    const conn = await peer.accept()
+    const r = await result
+    expect(r.same).toBe(true)
+    expect(r.received).toBe(sizes.reduce((a, b) => a + b, 0))
+    expect(r.error).toBeNull()
+    expect([...r.events].sort()).toEqual(['close', 'end', 'finish'])
+    expect(conn.received.map(b => b.byteLength)).toEqual(sizes)
+    conn.received.forEach((b, i) => expect(hexOf(b), `message ${i}`).toBe(hexOf(blockBytes(i, sizes[i]))))
+    expect(await conn.closed).toEqual({ code: 1000, reason: '' })
+  } finally {
+    await peer.close()
+  }
+  expect(errors).toEqual([])
+})
+
+test('backpressure in Chromium: while Node does not read, writes stall with bufferedAmount bounded; once it reads, every byte arrives in order', async ({ page }) => {
+  const errors: string[] = []
+  await openPage(page, errors)
+  const peer = await startBytePeer()
+  try {
+    const hwm = 64 * 1024
+    const chunk = 64 * 1024
+    const started = api(page, 'floodStart', { url: peer.url, hwm, chunk, max: 4096 })
+    const conn = await peer.accept()
+    const stall = await started
+    console.log(`Chromium stalled after ${(stall.written / 1048576).toFixed(1)} MiB, max bufferedAmount ${stall.maxBuffered}`)
+    expect(stall.stalled).toBe(true)
+    expect(stall.maxBuffered).toBeLessThanOrEqual(hwm + chunk)
+    expect(conn.receivedBytes()).toBeLessThan(stall.written)
+    // The stall is the kernel's socket buffers being full, megabytes, not the 256 MiB we would write.
+    expect(stall.written).toBeLessThan(64 * 1024 * 1024)
+    conn.ws.resume()
+    const fin = await api(page, 'floodFinish')
+    await conn.bytes(fin.written)
+    expect(fin.error).toBeNull()
+    expect(conn.receivedBytes()).toBe(fin.written)
+    const bad = conn.received.map((b, i) => hexOf(b) === hexOf(blockBytes(i, chunk)) ? -1 : i).filter(i => i >= 0)
+    expect(bad).toEqual([])
+  } finally {
+    await peer.close()
+  }
+  expect(errors).toEqual([])
+})
+
+for (const how of ['close', 'reset'] as const) {
+  test(`Node ${how === 'close' ? 'closes the WebSocket cleanly (1000): the page stream ends with no error' : 'resets the connection: the page stream fails with CONNECTION_CLOSED'}`, async ({ page }) => {
+    const errors: string[] = []
+    await openPage(page, errors)
+    const peer = await startBytePeer()
+    try {
+      const result = api(page, 'watch', { url: peer.url })
+      const conn = await peer.accept()
+      await conn.bytes(5)
+      if (how === 'close') conn.ws.close(1000)
+      else conn.ws.terminate()
+      const r = await result
+      if (how === 'close') {
+        expect(r.error).toBeNull()
+        expect([...r.events].sort()).toEqual(['close', 'end', 'finish'])
+      } else {
+        expect(r.error?.code).toBe('CONNECTION_CLOSED')
+        expect(r.error?.message).toMatch(/1006/)
+      }
+    } finally {
+      await peer.close()
+    }
+    expect(errors).toEqual([])
+  })
+}

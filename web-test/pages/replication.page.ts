@@ -10,12 +10,18 @@
  *   every byte; `live({ index })` waits until block `index` arrives through 'append' events.
  * - `write({ blocks, blockSize })` makes a writer (returns its key); `dial({ url })`
  *   replicates it over a WebSocket to Node; `append({ text })` appends one more block.
+ * - The WebSocket stream itself against a plain `ws` server (web-test/peers/byte-peer.ts):
+ *   `echo({ url, sizes })` (bytes both ways in order, then end() from the page),
+ *   `floodStart({ url, hwm, chunk, max })` / `floodFinish()` (writes stall with the socket's
+ *   buffer bounded while Node does not read, then complete), `watch({ url })` (how the stream
+ *   ends when Node closes or resets the connection).
  * - `close()` closes every core and stream of the page.
  */
 import { Hypercore } from '../../src/core/hypercore.js'
 import { MemoryDirectory } from '../../src/storage/memory.js'
 import { deleteDatabase } from '../../src/storage/indexeddb/index.js'
-import { connectWebSocket } from '../../src/transport/websocket.js'
+import { connectWebSocket, type WebSocketStream } from '../../src/transport/websocket.js'
+import { HypercoreError } from '../../src/errors.js'
 import type { ByteStream } from '../../src/transport/types.js'
 import type { RawStream } from '../../src/replication/secret-stream/index.js'
 import { hex, fromHex } from '../../test/helpers/assert.js'
@@ -149,6 +155,97 @@ async function append ({ text }: { text: string }): Promise<number> {
   return writer!.length
 }
 
+interface Ending { events: string[], error: { code: string | null, message: string } | null }
+
+/** How `s` ends: its end/finish/close events in order and its error (code and message). */
+function ending (s: ByteStream): Promise<Ending> {
+  return new Promise(resolve => {
+    const events: string[] = []
+    let error: Ending['error'] = null
+    s.on('end', () => events.push('end'))
+    s.on('finish', () => events.push('finish'))
+    s.on('error', (err: Error) => { error = { code: HypercoreError.is(err) ? err.code : null, message: err.message } })
+    s.once('close', () => { events.push('close'); resolve({ events, error }) })
+  })
+}
+
+function sameBytes (chunks: Uint8Array[], expected: Uint8Array[]): boolean {
+  const flat = (cs: Uint8Array[]): number[] => cs.flatMap(c => Array.from(c))
+  const a = flat(chunks)
+  const b = flat(expected)
+  return a.length === b.length && a.every((v, i) => v === b[i])
+}
+
+async function echo ({ url, sizes }: { url: string, sizes: number[] }): Promise<Record<string, unknown>> {
+  const s = connectWebSocket(url + '/echo')
+  const chunks = sizes.map((n, i) => blockBytes(i, n))
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const end = ending(s)
+  const got: Uint8Array[] = []
+  let n = 0
+  const all = new Promise<void>(resolve => s.on('data', (c: unknown) => { got.push(c as Uint8Array); n += (c as Uint8Array).byteLength; if (n >= total) resolve() }))
+  // Written while still connecting: the stream holds them until the socket opens.
+  for (const c of chunks) s.write(c)
+  await all
+  const same = sameBytes(got, chunks)
+  s.end(undefined)
+  return { same, received: n, ...(await end) }
+}
+
+let flood: { s: WebSocketStream, done: Promise<void>, written: () => number } | null = null
+
+async function floodStart ({ url, hwm, chunk, max }: { url: string, hwm: number, chunk: number, max: number }): Promise<Record<string, unknown>> {
+  const s = connectWebSocket(url + '/paused', { highWaterMark: hwm }) as WebSocketStream
+  s.resume()
+  let maxBuffered = 0
+  const send = s.socket.send.bind(s.socket)
+  s.socket.send = (d: Uint8Array) => { send(d); maxBuffered = Math.max(maxBuffered, s.socket.bufferedAmount) }
+  let waiting = false
+  let stop = false
+  let written = 0
+  let lastWrite = performance.now()
+  const done = (async () => {
+    for (let i = 0; i < max && !stop; i++) {
+      const more = s.write(blockBytes(i, chunk))
+      written += chunk
+      lastWrite = performance.now()
+      if (!more) {
+        waiting = true
+        await new Promise<void>(resolve => s.once('drain', () => resolve()))
+        waiting = false
+      }
+    }
+  })()
+  flood = { s, done, written: () => written }
+  // Stalled: the writer has waited for 'drain' for 300 ms while the socket holds more than
+  // the mark (our stream is holding the write back). Chromium's bufferedAmount lags behind
+  // the network, so a short wait alone is not a stall; the absence of progress has no event.
+  const deadline = performance.now() + 30000
+  while (!(waiting && s.socket.bufferedAmount > hwm && performance.now() - lastWrite > 300)) {
+    if (performance.now() > deadline || written >= max * chunk) return { stalled: false, written, maxBuffered }
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  stop = true
+  return { stalled: true, written, maxBuffered, bufferedAmount: s.socket.bufferedAmount }
+}
+
+async function floodFinish (): Promise<Record<string, unknown>> {
+  const f = flood!
+  flood = null
+  await f.done
+  const end = ending(f.s)
+  f.s.end(undefined)
+  return { written: f.written(), ...(await end) }
+}
+
+async function watch ({ url }: { url: string }): Promise<Ending> {
+  const s = connectWebSocket(url + '/watch')
+  s.resume()
+  const end = ending(s)
+  s.write(te.encode('hello'))
+  return await end
+}
+
 async function close (): Promise<void> {
   for (const s of streams.splice(0)) s.destroy()
   for (const c of cores.splice(0)) await c.close()
@@ -156,4 +253,4 @@ async function close (): Promise<void> {
   reader = writer = null
 }
 
-(globalThis as unknown as { testApi: unknown }).testApi = { local, read, live, write, dial, append, close }
+(globalThis as unknown as { testApi: unknown }).testApi = { local, read, live, write, dial, append, echo, floodStart, floodFinish, watch, close }
