@@ -211,6 +211,8 @@ test('memory stays bounded over 2,000 connect/join/disconnect cycles', () => wit
   const growth = h1 - h0
   console.log(`2000 cycles in ${ms} ms; heap after gc ${(h0 / 2 ** 20).toFixed(1)} → ${(h1 / 2 ** 20).toFixed(1)} MiB (${(growth / 1024).toFixed(0)} KiB)`)
   assert.deepEqual(s.stats(), { connections: 0, peers: 0, rooms: 0, memberships: 0 })
-  // A leak of the per-connection state (socket, bucket, maps) would be several KiB × 2,000.
-  assert.ok(growth < 2 * 2 ** 20, `heap grew ${growth} bytes`)
+  // Measured: +0.6–0.9 MiB once after the warm-up, then flat over 5 × 2,000 more cycles. A
+  // retained connection (ws socket, request, parser: > 10 KiB) × 2,000 would be > 20 MiB; our
+  // own maps are checked exactly by stats() above.
+  assert.ok(growth < 3 * 2 ** 20, `heap grew ${growth} bytes`)
 }))
