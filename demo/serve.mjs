@@ -16,6 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import * as esbuild from 'esbuild'
+import { browserShims } from '../scripts/browser-shims.mjs'
 import { createStaticServer } from '../scripts/static-server.mjs'
 import { attachRelay } from './relay.mjs'
 
@@ -27,7 +28,6 @@ export async function bundleDemo ({ minify = false } = {}) {
   const src = path.join(root, 'demo/src')
   const entries = fs.readdirSync(src).filter(f => f.endsWith('-page.ts'))
   fs.mkdirSync(out, { recursive: true })
-  const shims = await browserShims()
   await esbuild.build({
     entryPoints: Object.fromEntries(entries.map(f => [path.basename(f, '.ts'), path.join(src, f)])),
     outdir: out,
@@ -38,23 +38,9 @@ export async function bundleDemo ({ minify = false } = {}) {
     sourcemap: 'linked',
     minify,
     logLevel: 'warning',
-    ...shims
+    // simple-peer (the swarm's WebRTC transport) wants `global` and `process`: the repo's shims.
+    ...browserShims
   })
-}
-
-/**
- * simple-peer is CommonJS written for browserify: it wants `global` and `process` (see
- * ../shared/NOTES-ENV.md). scripts/browser-shims.mjs centralises that once it exists; until
- * then the same two shims are made here.
- */
-async function browserShims () {
-  const file = path.join(root, 'scripts/browser-shims.mjs')
-  if (fs.existsSync(file)) {
-    const mod = await import(pathToFileURL(file).href)
-    const opts = mod.browserShims ?? mod.default
-    return typeof opts === 'function' ? await opts() : (opts ?? {})
-  }
-  return { define: { global: 'globalThis' }, inject: [path.join(root, 'demo/shims/process.js')] }
 }
 
 /** The local signaling server: the built one (dist/node/signal-server.js), or `create` if given. */

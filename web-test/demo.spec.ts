@@ -236,3 +236,22 @@ test('offline log: append offline (service worker serves the page), keep across 
   await ctxW.close()
   await ctxR.close()
 })
+
+test('the ?relay fallback (no WebRTC): a log syncs through the demo server relay', async ({ browser }) => {
+  const ctxW = await profile(browser)
+  const w = await ctxW.newPage()
+  await w.goto(demo.url + 'log.html?relay')
+  await expect(w.locator('body')).toHaveAttribute('data-role', 'writer')
+  await w.getByLabel('New entry').fill('through the relay')
+  await w.getByRole('button', { name: 'Add' }).click()
+  await expect(w.locator('body')).toHaveAttribute('data-entries', '1')
+  const link = await w.locator('#log-link').inputValue()
+  expect(link).toContain('log.html?relay#') // the link takes its reader to the same network
+  const ctxR = await profile(browser)
+  const r = await ctxR.newPage()
+  await r.goto(link)
+  await expect(r.locator('body')).toHaveAttribute('data-entries', '1', { timeout: 30_000 })
+  await expect(r.locator('.entry .text').first()).toHaveText('through the relay')
+  await ctxW.close()
+  await ctxR.close()
+})

@@ -25,6 +25,7 @@ async function main (): Promise<void> {
   // Closing the tab closes its connections cleanly, so peers see it go at once (not after
   // their idle timeout).
   addEventListener('pagehide', () => network?.destroy())
+  $('net-state').title = `network: ${network.kind}`
   network.onState(s => { $('net-state').textContent = s === 'online' ? 'online' : s === 'offline' ? 'offline — retrying' : 'connecting…'; $('net-state').dataset.state = s })
   wireShareForm()
   renderKept()

@@ -19,9 +19,15 @@ export function parseLink (hash: string): ParsedLink {
   }
 }
 
-/** The link to a core for a page: `base` without its query (page options) and hash, then `#<id>`. */
+/**
+ * The link to a core for a page: `base` without its hash, then `#<id>`. Page options in the
+ * query stay (`?relay`: the reader must meet the sharer on the same network) except
+ * `paused`, which is about this tab only.
+ */
 export function shareLink (base: string, key: Uint8Array): string {
-  return base.replace(/[?#].*$/, '') + '#' + encodeId(key)
+  const [page = '', query = ''] = base.replace(/#.*$/, '').split('?')
+  const kept = query.split('&').filter(p => p !== '' && p.split('=')[0] !== 'paused')
+  return page + (kept.length > 0 ? '?' + kept.join('&') : '') + '#' + encodeId(key)
 }
 
 /** Lowercase hex, for database names. */

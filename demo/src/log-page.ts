@@ -51,6 +51,7 @@ async function main (): Promise<void> {
     if (!navigator.onLine) notice(writer ? 'You are offline. Keep writing: entries are signed and kept in this browser, and reach your readers when you are both online again.' : 'You are offline. These entries are kept in this browser; new ones arrive when you are back online.', 'warn', 'offline')
     else if ($('notice').dataset.reason === 'offline') notice(null)
   }
+  $('net-state').title = `network: ${network.kind}`
   network.onState(netState)
   addEventListener('online', netState)
   addEventListener('offline', netState)

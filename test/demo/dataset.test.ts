@@ -116,6 +116,8 @@ test('links: the core id in the hash; bad links say why', () => {
   assert.equal(parsed.kind, 'key')
   assert.deepEqual(parsed.kind === 'key' ? parsed.key : null, key)
   assert.equal(parseLink('').kind, 'none')
+  assert.equal(shareLink('http://x/i.html?paused&relay#k', key), 'http://x/i.html?relay#' + new URL(link).hash.slice(1))
+  assert.equal(shareLink('http://x/i.html?paused', key), 'http://x/i.html' + new URL(link).hash)
   assert.equal(parseLink('#' + '07'.repeat(32)).kind, 'key')
   const bad = parseLink('#not-a-key')
   assert.equal(bad.kind, 'bad')
