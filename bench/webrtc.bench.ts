@@ -6,7 +6,8 @@
  * bare RTCDataChannel moving the same bytes in 16 KiB messages with the same backpressure.
  * Every measurement gets a fresh page pair (own contexts with media permissions: Chromium
  * offers loopback host candidates only then, see NOTES-ENV); signals are relayed by this
- * process. Rounds alternate raw/ours; the best of each is kept.
+ * process. Rounds alternate raw/ours; the best of each is kept. Also, as a diagnostic, ours
+ * with both cores in one page over an in-memory pipe (the CPU ceiling of our stack).
  * Run: node --import tsx bench/webrtc.bench.ts [--quick] [blockKiB]
  */
 import path from 'node:path'
@@ -29,6 +30,11 @@ export interface WebRtcBenchResult {
   oursMBps: number
   rawMBps: number
   ratio: number
+  /**
+   * Diagnostic: both cores in one page over an in-memory pipe (no WebRTC), i.e. what our
+   * replication stack costs in one renderer. Far above oursMBps means the network is the limit.
+   */
+  inPageMBps: number
   rounds: Array<{ oursMBps: number, rawMBps: number }>
   chromium: string
 }
@@ -74,6 +80,18 @@ async function measureOurs (browser: Browser, url: string, total: number, blockS
   }
 }
 
+async function measureInPage (browser: Browser, url: string, total: number, blockSize: number): Promise<number> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  try {
+    await page.goto(url)
+    await page.waitForFunction(() => (globalThis as unknown as { testApi?: unknown }).testApi)
+    return await call(page, 'oursInPage', { blocks: Math.ceil(total / blockSize), blockSize })
+  } finally {
+    await context.close()
+  }
+}
+
 async function measureRaw (browser: Browser, url: string, total: number): Promise<number> {
   const [a, b] = await pagePair(browser, url, 'rawSignal')
   try {
@@ -99,12 +117,14 @@ export async function webrtcBench ({ quick = false, blockKiB = 64 }: { quick?: b
   const url = `http://127.0.0.1:${port}/bench/webrtc.html`
   const browser = await chromium.launch(chromiumLaunchOptions)
   const rounds: Array<{ oursMBps: number, rawMBps: number }> = []
+  let inPageMBps = 0
   try {
-    for (let r = 0; r < (quick ? 1 : 2); r++) {
+    for (let r = 0; r < (quick ? 2 : 3); r++) {
       const rawMBps = await measureRaw(browser, url, total)
       const oursMBps = await measureOurs(browser, url, total, blockKiB * 1024)
       rounds.push({ oursMBps, rawMBps })
     }
+    inPageMBps = await measureInPage(browser, url, total, blockKiB * 1024)
   } finally {
     await browser.close()
     server.close()
@@ -112,12 +132,13 @@ export async function webrtcBench ({ quick = false, blockKiB = 64 }: { quick?: b
   }
   const oursMBps = Math.max(...rounds.map(r => r.oursMBps))
   const rawMBps = Math.max(...rounds.map(r => r.rawMBps))
-  return { totalMiB, blockKiB, oursMBps, rawMBps, ratio: oursMBps / rawMBps, rounds, chromium: browser.version() }
+  return { totalMiB, blockKiB, oursMBps, rawMBps, ratio: oursMBps / rawMBps, inPageMBps, rounds, chromium: browser.version() }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const blockKiB = Number(process.argv.slice(2).find(a => /^\d+$/.test(a)) ?? 64)
   const res = await webrtcBench({ quick: process.argv.includes('--quick'), blockKiB })
   for (const r of res.rounds) console.log(`round: raw ${r.rawMBps.toFixed(1)} MB/s, ours ${r.oursMBps.toFixed(1)} MB/s`)
+  console.log(`in one page over a pipe (no WebRTC): ${res.inPageMBps.toFixed(1)} MB/s`)
   console.log(`WebRTC Chromium ↔ Chromium, ${res.totalMiB} MiB, ${res.blockKiB} KiB blocks: ours ${res.oursMBps.toFixed(1)} MB/s, raw data channel ${res.rawMBps.toFixed(1)} MB/s, ratio ${res.ratio.toFixed(2)}x (Chromium ${res.chromium})`)
 }

@@ -6,7 +6,8 @@
  *   `oursRead`: the reader times replicate → download done, then checks every block);
  * - raw: a bare `RTCPeerConnection` + `RTCDataChannel` moving the same number of bytes in
  *   16 KiB messages with the same backpressure as the transport (send while bufferedAmount
- *   ≤ HIGH_WATER, then wait for 'bufferedamountlow' at LOW_WATER): the ceiling we compare to.
+ *   ≤ HIGH_WATER, then wait for 'bufferedamountlow' at LOW_WATER): the ceiling we compare to;
+ * - `oursInPage`: both cores in this page over an in-memory pipe (our stack's CPU ceiling).
  * Times are `Date.now()` so the driver can subtract across the two pages.
  */
 import { Hypercore } from '../../src/core/hypercore.js'
@@ -63,6 +64,23 @@ async function oursRead ({ key, blocks, blockSize }: { key: string, blocks: numb
     verified++
   }
   return { start, end, verified }
+}
+
+/** Both cores in this page over an in-memory pipe: MB/s of the download (no WebRTC). */
+async function oursInPage ({ blocks, blockSize }: { blocks: number, blockSize: number }): Promise<number> {
+  const w = new Hypercore(() => new MemoryStorage())
+  await w.ready()
+  const batch = Math.max(1, Math.floor((1 << 20) / blockSize))
+  for (let i = 0; i < blocks; i += batch) await w.append(Array.from({ length: Math.min(batch, blocks - i) }, (_, k) => blockBytes(i + k, blockSize)))
+  const r = new Hypercore(() => new MemoryStorage(), w.key!)
+  await r.ready()
+  const t0 = performance.now()
+  const a = w.replicate(true, { keepAlive: false }) as any
+  const b = r.replicate(false, { keepAlive: false }) as any
+  a.pipe(b).pipe(a)
+  await r.update({ wait: true })
+  await r.download({ start: 0, end: blocks }).done()
+  return blocks * blockSize / 1e6 / ((performance.now() - t0) / 1000)
 }
 
 // --- raw RTCDataChannel -------------------------------------------------------------------
@@ -145,6 +163,6 @@ async function close (): Promise<void> {
 }
 
 ;(globalThis as unknown as { testApi: unknown }).testApi = {
-  oursStart, oursWrite, oursRead, rawStart, rawSignal, rawReceive, rawSend, close,
+  oursStart, oursWrite, oursRead, rawStart, rawSignal, rawReceive, rawSend, close, oursInPage,
   oursSignal: (d: SignalData) => { peer!.signal(d) }
 }
