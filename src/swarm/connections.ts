@@ -39,6 +39,7 @@ export interface Attempt {
 /** An established connection handed to the user. */
 export interface Connection {
   readonly stream: SecretStream
+  readonly peer: WebRtcPeer
   readonly info: PeerInfo & { topics: TopicHex[] }
   readonly remote: PeerId
   readonly openedAt: number

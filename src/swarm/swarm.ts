@@ -130,6 +130,7 @@ export class Swarm extends EventEmitter {
     this.destroyed = true
     for (const d of this._topics.values()) d.close()
     this._topics.clear()
+    const closing = [...this._table.attempts].map(a => a.stream).concat([...this.connections]).map(whenClosed)
     for (const a of [...this._table.attempts]) this._endAttempt(a, 'destroyed')
     for (const c of [...this._table.byRemote.values()]) this._endConnection(c, 'destroyed')
     this._table._wakeIdle()
@@ -143,6 +144,7 @@ export class Swarm extends EventEmitter {
       }
       client.off('error', onError)
     }))
+    await Promise.all(closing)
     this.emit('close')
   }
 
@@ -315,21 +317,22 @@ export class Swarm extends EventEmitter {
 
   private _open_ (a: Attempt, remote: PeerId, topics: TopicHex[]): void {
     const info = { publicKey: a.stream.remotePublicKey!, topics, initiator: a.initiator, signaling: a.signaling }
-    const conn: Connection = { stream: a.stream, info, remote, openedAt: Date.now(), ended: null }
+    const conn: Connection = { stream: a.stream, peer: a.peer, info, remote, openedAt: Date.now(), ended: null }
     this._table.byRemote.set(remote, conn)
     this.connections.add(conn.stream)
     this.peers.set(remote, info)
-    conn.stream.once('close', () => this._onConnectionClosed(conn, a.peer))
+    conn.stream.once('close', () => this._onConnectionClosed(conn))
     this.emit('connection', conn.stream, info)
   }
 
   private _endConnection (c: Connection, reason: EndReason): void {
     c.ended ??= reason
     c.stream.destroy()
+    c.peer.destroy()
   }
 
-  private _onConnectionClosed (c: Connection, peer: WebRtcPeer): void {
-    peer.destroy()
+  private _onConnectionClosed (c: Connection): void {
+    c.peer.destroy()
     this.connections.delete(c.stream)
     if (this._table.byRemote.get(c.remote) === c) {
       this._table.byRemote.delete(c.remote)
@@ -341,6 +344,11 @@ export class Swarm extends EventEmitter {
     const delay = this._backoff.fail(c.remote, Date.now() - c.openedAt)
     for (const t of c.info.topics) this._topics.get(t)?.scheduleRefresh(delay, c.remote)
   }
+}
+
+function whenClosed (s: SecretStream): Promise<void> {
+  if (s.destroyed) return Promise.resolve()
+  return new Promise(resolve => s.once('close', () => resolve()))
 }
 
 function addTopic (topics: TopicHex[], t: TopicHex): void {

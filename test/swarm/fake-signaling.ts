@@ -89,6 +89,7 @@ export class FakeSignaling extends EventEmitter implements SignalingClient {
     this.joined.add(topic)
     this.joins.set(topic, (this.joins.get(topic) ?? 0) + 1)
     this.room.join(this.self, topic)
+    this.emit('join', topic)
     if (this._greedy) {
       for (const other of this.room.topics.get(topic) ?? []) if (other !== this.self) setImmediate(() => this.discovered(other, topic, true))
     }
