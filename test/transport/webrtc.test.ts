@@ -166,6 +166,19 @@ test('a bad signal destroys the stream with WEBRTC_FAILED; signals after destroy
   a.signal({ type: 'answer', sdp: 'late' }) // no throw
 })
 
+test('ICE servers: none by default (never simple-peer\'s public STUN), configurable; a failing RTCPeerConnection → WEBRTC_FAILED', async () => {
+  const configs: unknown[] = []
+  // A WebRTC implementation that records the configuration and refuses to start.
+  const recording = { RTCPeerConnection: class { constructor (config: unknown) { configs.push(config); throw new Error('no WebRTC here') } } }
+  const turn = [{ urls: 'turn:turn.example.org:3478', username: 'u', credential: 'c' }]
+  for (const opts of [{}, { iceServers: turn }]) {
+    const p = createWebRtcPeer({ initiator: true, wrtc: recording, ...opts })
+    const [err] = await event(p.stream, 'error')
+    assert.ok(HypercoreError.is(err, 'WEBRTC_FAILED'), `got ${String(err)}`)
+  }
+  assert.deepEqual(configs.map(c => (c as { iceServers: unknown }).iceServers), [[], turn])
+})
+
 test('destroying before the connection opens fails pending writes with a typed error', async () => {
   const a = createWebRtcPeer({ initiator: true, wrtc })
   a.stream.write(new Uint8Array([1, 2, 3]))
