@@ -6,4 +6,4 @@ export interface DemoServer {
   close (): Promise<void>
 }
 export function bundleDemo (opts?: { minify?: boolean }): Promise<void>
-export function startDemo (opts?: { port?: number, host?: string, bundle?: boolean, createSignalServer?: (o: { port: number, host: string }) => Promise<{ port: number, url: string, close (): Promise<void> }> }): Promise<DemoServer>
+export function startDemo (opts?: { port?: number, host?: string, bundle?: boolean, signaling?: boolean, createSignalServer?: (o: { port: number, host: string }) => Promise<{ port: number, url: string, close (): Promise<void> }> }): Promise<DemoServer>

@@ -55,11 +55,12 @@ async function startSignaling (host, create) {
 
 /**
  * Starts the signaling server and the page server. `createSignalServer` (the spec passes the
- * one from src/) overrides the built one; `SIGNAL_URL` points the pages at another server.
+ * one from src/) overrides the built one; `signaling: false` runs none (tabs of one browser
+ * still meet over BroadcastChannel); `SIGNAL_URL` points the pages at another server.
  */
-export async function startDemo ({ port = 8080, host = '127.0.0.1', bundle = true, createSignalServer } = {}) {
+export async function startDemo ({ port = 8080, host = '127.0.0.1', bundle = true, createSignalServer, signaling = true } = {}) {
   if (bundle) await bundleDemo()
-  const signal = process.env.SIGNAL_URL ? null : await startSignaling(host, createSignalServer)
+  const signal = process.env.SIGNAL_URL || !signaling ? null : await startSignaling(host, createSignalServer)
   // One config per server (several demo servers may run at once: `npm start` and a test).
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hypercore-web-demo-'))
   const server = await createStaticServer({

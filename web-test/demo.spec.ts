@@ -255,3 +255,39 @@ test('the ?relay fallback (no WebRTC): a log syncs through the demo server relay
   await ctxW.close()
   await ctxR.close()
 })
+
+test('tabs of one browser, no signaling server: the second tab keeps its own copy and gets it over BroadcastChannel', async ({ browser }) => {
+  const local = await startDemo({ port: 0, bundle: false, signaling: false })
+  try {
+    expect(local.signalUrl).toBeNull()
+    const ctx = await profile(browser)
+    const a = await ctx.newPage()
+    await a.goto(local.url + 'index.html')
+    await a.locator('#pick-files').setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: files['field-notes/raw/samples.bin']!.subarray(0, 300_000) }])
+    await a.getByRole('button', { name: 'Share' }).click()
+    await expect(a.locator('#ds-role')).toHaveText('Sharing')
+    const b = await ctx.newPage() // another tab, same browser profile (same IndexedDB)
+    await b.goto(await a.locator('#share-link').inputValue())
+    await expect(b.locator('body')).toHaveAttribute('data-complete', 'true', { timeout: 30_000 })
+    await expect(b.locator('#notice')).toHaveAttribute('data-reason', 'complete')
+    await expect(b.locator('#stat-fetched')).toContainText('6 (') // the index + 5 blocks, from tab A
+    const [download] = await Promise.all([b.waitForEvent('download'), b.getByRole('button', { name: 'Save notes.txt' }).click()])
+    expect(fs.readFileSync((await download.path())!).equals(files['field-notes/raw/samples.bin']!.subarray(0, 300_000))).toBe(true)
+
+    // the log: a second tab of one's own log follows it live
+    const w = await ctx.newPage()
+    await w.goto(local.url + 'log.html')
+    await expect(w.locator('body')).toHaveAttribute('data-role', 'writer')
+    const r = await ctx.newPage()
+    await r.goto(local.url + 'log.html')
+    await expect(r.locator('body')).toHaveAttribute('data-role', 'reader')
+    await expect(r.locator('#notice')).toHaveAttribute('data-reason', 'other-tab')
+    await w.getByLabel('New entry').fill('from the first tab')
+    await w.getByRole('button', { name: 'Add' }).click()
+    await expect(r.locator('body')).toHaveAttribute('data-entries', '1', { timeout: 30_000 })
+    await shot(r, 'log-second-tab')
+    await ctx.close()
+  } finally {
+    await local.close()
+  }
+})

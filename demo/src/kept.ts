@@ -6,6 +6,7 @@
  */
 import { deleteDatabase } from '../../src/storage/indexeddb/connection.js'
 import { hex } from './link.js'
+import { copiesOf } from './tab-lock.js'
 
 export interface KeptDataset {
   id: string
@@ -41,7 +42,7 @@ export function keep (d: KeptDataset): void {
 export async function forget (id: string, key: Uint8Array): Promise<void> {
   localStorage.setItem(KEY, JSON.stringify(keptDatasets().filter(x => x.id !== id)))
   localStorage.removeItem(wantKey(id))
-  await deleteDatabase(dbName(key))
+  for (const name of await copiesOf(dbName(key))) await deleteDatabase(name)
 }
 
 /** What the reader wants of a dataset: everything, or nothing right now (paused). */

@@ -9,11 +9,13 @@
 import { Hypercore } from '../../src/core/hypercore.js'
 import { parseLink, shareLink, hex } from './link.js'
 import { Network, loadConfig } from './network.js'
+import { claimDatabase } from './tab-lock.js'
 import { $, askPersist, explain, h, notice, showStorage } from './ui.js'
 
 interface Entry { text: string, time: number }
 
 const MINE = 'log-mine'
+const MY_LOG = 'hypercore-web-demo:my-log'
 let core: Hypercore
 let rendered = 0
 let rendering = false
@@ -22,15 +24,22 @@ async function main (): Promise<void> {
   void registerServiceWorker()
   const link = parseLink(location.hash)
   if (link.kind === 'bad') notice(link.reason.replace('dataset key', 'log key'), 'error', 'bad-link')
-  const mine = new Hypercore(MINE, { valueEncoding: 'json' })
-  await mine.ready()
-  if (link.kind === 'key' && hex(link.key) !== hex(mine.key!)) {
-    await mine.close()
-    core = new Hypercore('log-' + hex(link.key), link.key, { valueEncoding: 'json' })
-    await core.ready()
+  // This browser's own log is the database 'log-mine'; its id is remembered so a link to it
+  // (or a second tab) is recognised as ours.
+  const myId = localStorage.getItem(MY_LOG)
+  const own = link.kind !== 'key' || link.id === myId
+  const claim = await claimDatabase(own ? MINE : 'log-' + hex((link as { key: Uint8Array }).key))
+  if (own && claim.copy === 1) {
+    core = new Hypercore(claim.name, { valueEncoding: 'json' })
   } else {
-    core = mine
+    // Someone else's log, or ours while another tab holds it: a replica that follows it.
+    const key = own ? parseLink('#' + (myId ?? '')) : link
+    if (key.kind !== 'key') { notice('Your log is open in another tab that is still creating it: reload this one in a moment.', 'warn', 'other-tab'); return }
+    core = new Hypercore(claim.name, key.key, { valueEncoding: 'json' })
+    if (claim.copy > 1) notice('This log is also open in another tab of this browser: this tab follows it from there (over BroadcastChannel) and shows new entries as they are written.', 'info', 'other-tab')
   }
+  await core.ready()
+  if (core.writable) localStorage.setItem(MY_LOG, core.id!)
   const writer = core.writable
   document.body.dataset.role = writer ? 'writer' : 'reader'
   $('log-title').textContent = writer ? 'Your log' : 'Following a log'
@@ -41,6 +50,7 @@ async function main (): Promise<void> {
   const url = shareLink(location.href, core.key!)
   $<HTMLInputElement>('log-link').value = url
   if (writer && link.kind !== 'key') history.replaceState(null, '', url)
+  if (!writer && own) $('log-title').textContent = 'Your log (from another tab)'
 
   const network = new Network(await loadConfig())
   addEventListener('pagehide', () => network.destroy())
