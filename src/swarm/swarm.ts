@@ -20,6 +20,7 @@ import { cryptoReady, isCryptoReady, keyPair as newKeyPair, validateKeyPair, typ
 import { SecretStream, type RawStream } from '../replication/secret-stream/index.js'
 import type { ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHex } from '../signaling/types.js'
 import type { WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
+import { createWebRtcPeer } from '../transport/webrtc.js'
 import { Backoff } from './backoff.js'
 import { ConnectionTable, hex, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
 import { TopicDiscovery } from './discovery.js'
@@ -54,12 +55,12 @@ export class Swarm extends EventEmitter {
   constructor (opts: SwarmOptions) {
     super()
     if (opts === null || typeof opts !== 'object' || !Array.isArray(opts.signaling)) throw HypercoreError.BAD_ARGUMENT('Swarm needs { signaling: SignalingClient[] }')
-    if (typeof opts.createPeer !== 'function') throw HypercoreError.BAD_ARGUMENT('Swarm needs { createPeer } until the WebRTC transport is the default')
+    if (opts.createPeer !== undefined && typeof opts.createPeer !== 'function') throw HypercoreError.BAD_ARGUMENT('createPeer must be a function')
     const maxPeers = opts.maxPeers ?? 16
     if (!Number.isInteger(maxPeers) || maxPeers < 1) throw HypercoreError.BAD_ARGUMENT('maxPeers must be a positive integer')
     this.maxPeers = maxPeers
     this._opts = opts
-    this._createPeer = opts.createPeer
+    this._createPeer = opts.createPeer ?? createWebRtcPeer
     this._backoff = new Backoff({ initial: opts.backoff?.initial, max: opts.backoff?.max })
     for (const client of opts.signaling) {
       const slot: ClientSlot = {

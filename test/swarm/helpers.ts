@@ -8,7 +8,7 @@ import type { SwarmOptions } from '../../src/swarm/index.js'
 import type { SignalingClient } from '../../src/signaling/types.js'
 import type { SecretStream } from '../../src/replication/secret-stream/index.js'
 import { FakeSignaling, Room, type FakeOptions } from './fake-signaling.js'
-import { createTestPeer, wrtc } from './simple-peer-adapter.js'
+import { createTestPeer, wrtc } from './test-peer.js'
 
 export { ourWriter, ourReader, text } from '../replication/replicator-helpers.js'
 

@@ -17,7 +17,7 @@ import { SecretStream, type RawStream } from '../../src/replication/secret-strea
 import type { Swarm } from '../../src/swarm/index.js'
 import type { WebRtcPeer } from '../../src/transport/types.js'
 import { Room, type Msg } from './fake-signaling.js'
-import { createTestPeer, live } from './simple-peer-adapter.js'
+import { createTestPeer, live } from './test-peer.js'
 import { connections, destroyAll, makeSwarm, next, ourReader, ourWriter, text } from './helpers.js'
 import { hex } from '../helpers/assert.js'
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert'
 import { Room } from './fake-signaling.js'
-import { createTestPeer, live } from './simple-peer-adapter.js'
+import { createTestPeer, live } from './test-peer.js'
 import type { WebRtcPeer, WebRtcPeerOptions } from '../../src/transport/types.js'
 import { connections, destroyAll, makeSwarm, ourReader, ourWriter, settle, text } from './helpers.js'
 import { hex } from '../helpers/assert.js'
