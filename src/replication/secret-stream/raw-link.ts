@@ -24,7 +24,7 @@ import { HypercoreError } from '../../errors.js'
 export interface RawStream {
   write (data: Uint8Array): boolean
   pipe<T> (dest: T): T
-  end (): unknown
+  end (data?: unknown): unknown
   destroy (err?: Error): unknown
   pause (): unknown
   resume (): unknown
