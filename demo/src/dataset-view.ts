@@ -81,6 +81,7 @@ export class DatasetView {
     this.core.on('upload', this.onupload)
     this.core.on('peer-add', this.onpeers)
     this.core.on('peer-remove', this.onpeers)
+    this.core.on('verification-error', this.onbadblock)
     this.timer = setInterval(() => this.update(), 250)
     this.update()
   }
@@ -102,6 +103,11 @@ export class DatasetView {
   }
 
   private readonly onpeers = (): void => { this.update() }
+
+  /** The core refused a block whose proof or signature did not check out (and dropped that peer). */
+  private readonly onbadblock = (): void => {
+    notice('A peer sent data that does not match the writer’s signature. It was refused and nothing of it was stored; the download goes on with the other peers.', 'warn', 'bad-block')
+  }
 
   /** Peer count changes: 'peer gone' when the last one leaves before we have everything. */
   private checkPeers (n: number): void {
@@ -183,7 +189,11 @@ export class DatasetView {
   private async save (file: DatasetFile): Promise<void> {
     try {
       const blocks = await readFileBlocks(this.core, file)
-      const blob = new Blob(blocks as BlobPart[], { type: file.type || 'application/octet-stream' })
+      // Blobs of 16 MiB, then one Blob of those: the browser may keep large Blobs on disk
+      // instead of holding a big file as one piece of memory.
+      const parts: Blob[] = []
+      for (let i = 0; i < blocks.length; i += 256) parts.push(new Blob(blocks.slice(i, i + 256) as BlobPart[]))
+      const blob = new Blob(parts, { type: file.type || 'application/octet-stream' })
       const url = URL.createObjectURL(blob)
       const a = h('a', { href: url, download: baseName(file.path) })
       document.body.append(a)
@@ -247,6 +257,7 @@ export class DatasetView {
     this.core.off('upload', this.onupload)
     this.core.off('peer-add', this.onpeers)
     this.core.off('peer-remove', this.onpeers)
+    this.core.off('verification-error', this.onbadblock)
   }
 
   private blockBytes (i: number): number {
