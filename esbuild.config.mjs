@@ -11,6 +11,7 @@
  */
 import * as esbuild from 'esbuild'
 import fs from 'node:fs'
+import path from 'node:path'
 import zlib from 'node:zlib'
 import { builtinModules, createRequire } from 'node:module'
 import { browserShims } from './scripts/browser-shims.mjs'
@@ -25,9 +26,10 @@ const noNodeBuiltins = {
   setup (build) {
     const filter = new RegExp('^(' + nodeBuiltins.map(m => m.replace(/[/]/g, '\\/')).join('|') + ')$')
     build.onResolve({ filter }, args => {
-      // libsodium's emscripten glue mentions require('crypto') in a Node-only branch; its
-      // package.json "browser" field maps that to false, so let esbuild's default resolution drop it.
-      if (/node_modules[\\/]libsodium/.test(args.importer)) return undefined
+      // A package may require a built-in in a Node-only branch and map it away for browsers in
+      // its package.json "browser" field (libsodium's emscripten glue: crypto; readable-stream,
+      // under simple-peer: util): esbuild's default resolution then drops it.
+      if (mappedAwayForBrowsers(args.importer, args.path)) return undefined
       // A browser implementation installed under the built-in's name (the `events` package
       // that streamx and simple-peer need) is what esbuild bundles: allow it.
       if (hasBrowserPackage(args.path)) return undefined
@@ -37,6 +39,18 @@ const noNodeBuiltins = {
 }
 
 const require = createRequire(import.meta.url)
+
+/** True when the importer's own package.json "browser" field maps `name` to false. */
+function mappedAwayForBrowsers (importer, name) {
+  if (!/node_modules/.test(importer)) return false
+  for (let dir = path.dirname(importer); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkgFile = path.join(dir, 'package.json')
+    if (!fs.existsSync(pkgFile)) continue
+    const browser = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).browser
+    return typeof browser === 'object' && browser !== null && browser[name] === false
+  }
+  return false
+}
 function hasBrowserPackage (name) {
   try {
     require.resolve(`${name}/package.json`)

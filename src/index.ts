@@ -23,3 +23,6 @@ export type { NodeReader, ProofRequest, TreeNode } from './tree/types.js'
 
 export * from './storage/index.js'
 export { defaultStorage } from '#platform/storage'
+
+export * from './transport/index.js'
+export * from './signaling/index.js'
