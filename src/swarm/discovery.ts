@@ -20,7 +20,7 @@ export interface DiscoveryHooks {
   pending (): number
   /** True if we are connected to this peer id now. */
   connected (peerId: string): boolean
-  /** Leave + join the topic on every signaling client. */
+  /** Re-announce the topic on every signaling client (`refresh(topic)`, else leave + join). */
   reannounce (topic: TopicHex): void
   /** What clients that can tell have to say about their first lookup. */
   clientsFlushed (topic: TopicHex): Promise<void>
@@ -44,6 +44,7 @@ export class TopicDiscovery implements Discovery {
   private _refreshAt = 0
   /** Peers whose loss the scheduled re-announcement is for ('' = an unknown peer). */
   private readonly _missing = new Set<string>()
+  private _refreshWhenIdle = false
   closed = false
 
   constructor (topic: TopicHex, options: Required<JoinOptions>, hooks: DiscoveryHooks, timing: { quiet: number, max: number }) {
@@ -79,8 +80,12 @@ export class TopicDiscovery implements Discovery {
     this._quietTimer = setTimeout(() => { this._quietTimer = null; this._quietOver = true; this.check() }, this._quiet)
   }
 
-  /** Something settled: maybe the round is over. */
+  /** Something settled: maybe the round is over, or a deferred re-announcement can go. */
   check (): void {
+    if (this._refreshWhenIdle && !this.closed && this._hooks.pending() === 0) {
+      this._refreshWhenIdle = false
+      this.refresh()
+    }
     if (this._done || !this._quietOver || !this._clientsDone) return
     if (this._hooks.pending() > 0) return
     this._finish()
@@ -102,7 +107,11 @@ export class TopicDiscovery implements Discovery {
     let needed = false
     for (const p of this._missing) if (p === '' || !this._hooks.connected(p)) needed = true
     this._missing.clear()
-    if (needed) this.refresh()
+    if (!needed) return
+    // Clients implement a re-announcement as leave + join, and leaving forgets the signals
+    // of attempts in progress on the topic: wait until none is left (check() runs on each).
+    if (this._hooks.pending() > 0) this._refreshWhenIdle = true
+    else this.refresh()
   }
 
   /** Stops everything (leave or destroy); a pending flushed() resolves. */
@@ -111,6 +120,7 @@ export class TopicDiscovery implements Discovery {
     if (this._refreshTimer !== null) clearTimeout(this._refreshTimer)
     this._refreshTimer = null
     this._missing.clear()
+    this._refreshWhenIdle = false
     this._finish()
   }
 

@@ -180,7 +180,10 @@ export class Swarm extends EventEmitter {
   private _reannounce (topic: TopicHex): void {
     if (this.destroyed || !this._topics.has(topic)) return
     for (const { client } of this._clients) {
-      this._call(client, () => { client.leave(topic); client.join(topic) })
+      this._call(client, () => {
+        if (typeof client.refresh === 'function') client.refresh(topic)
+        else { client.leave(topic); client.join(topic) }
+      })
     }
   }
 

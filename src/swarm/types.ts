@@ -83,9 +83,12 @@ export interface SwarmEvents {
   close: []
 }
 
-/** A signaling client may optionally say when its first lookup of a topic is done. */
+/** Optional extras a signaling client may offer; the swarm uses them when present. */
 export interface FlushableSignalingClient extends SignalingClient {
+  /** Resolves when the first lookup of `topic` (since its latest join) is done. */
   flushed? (topic: TopicHex): Promise<void>
+  /** Announce ourselves on `topic` again now (else the swarm calls leave + join). */
+  refresh? (topic: TopicHex): void
 }
 
 export type { SecretStream }

@@ -1,11 +1,14 @@
 /**
  * @module test/swarm/rules.test
  * The pure parts of the swarm: the duplicate-connection rule must give both ends the same
- * answer; backoff delays grow, cap, and restart after a connection that lasted.
+ * answer; backoff delays grow, cap, and restart after a connection that lasted; when a topic
+ * flushes and re-announces; a client's optional refresh() is used.
  */
 import { test } from 'node:test'
 import assert from 'node:assert'
-import { Backoff, keepFirst } from '../../src/swarm/index.js'
+import { EventEmitter } from 'events'
+import { Backoff, Swarm, keepFirst } from '../../src/swarm/index.js'
+import { TopicDiscovery, type DiscoveryHooks } from '../../src/swarm/discovery.js'
 
 function bytes (n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n)
@@ -54,4 +57,81 @@ test('Backoff: doubles with jitter, caps, restarts after a stable connection', (
   assert.equal(high.fail('x'), 125)
   b.reset('p')
   assert.equal(b.failures('p'), 0)
+})
+
+function hooks (over: Partial<DiscoveryHooks> = {}): DiscoveryHooks & { calls: string[], pendingCount: number } {
+  const h: DiscoveryHooks & { calls: string[], pendingCount: number } = {
+    calls: [] as string[],
+    pendingCount: 0,
+    pending: (): number => h.pendingCount,
+    connected: (_p: string) => false,
+    reannounce: (t: string) => { h.calls.push('reannounce ' + t) },
+    clientsFlushed: async () => {},
+    leave: async () => {},
+    ...over
+  }
+  return h
+}
+
+const tick = (ms = 0): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+test('TopicDiscovery: a re-announcement waits for attempts in progress, and is skipped if the peer is back', async () => {
+  const h = hooks()
+  const d = new TopicDiscovery('t', { server: true, client: true }, h, { quiet: 0, max: 1000 })
+  h.pendingCount = 1
+  d.scheduleRefresh(0, 'p')
+  await tick(5)
+  assert.deepEqual(h.calls, [], 'deferred while an attempt is in progress')
+  h.pendingCount = 0
+  d.check()
+  assert.deepEqual(h.calls, ['reannounce t'])
+  let back = false
+  const h2 = hooks({ connected: () => back })
+  const d2 = new TopicDiscovery('u', { server: true, client: true }, h2, { quiet: 0, max: 1000 })
+  d2.scheduleRefresh(0, 'p')
+  back = true
+  await tick(5)
+  assert.deepEqual(h2.calls, [], 'the peer reconnected meanwhile')
+  d.close(); d2.close()
+})
+
+test('TopicDiscovery: flushed() waits for the quiet period, attempts in progress and the clients\' own flushed()', async () => {
+  let clientsDone: () => void = () => {}
+  const h = hooks({ clientsFlushed: () => new Promise<void>(resolve => { clientsDone = resolve }) })
+  const d = new TopicDiscovery('t', { server: true, client: true }, h, { quiet: 0, max: 60000 })
+  let flushed = false
+  void d.flushed().then(() => { flushed = true })
+  d.started()
+  h.pendingCount = 1
+  await tick(5)
+  assert.equal(flushed, false, 'a client has not finished its lookup')
+  clientsDone()
+  await tick(5)
+  assert.equal(flushed, false, 'an attempt is in progress')
+  h.pendingCount = 0
+  d.check()
+  await tick(0)
+  assert.equal(flushed, true)
+  d.close()
+})
+
+test('Swarm: a client with refresh(topic) is asked to refresh instead of leave + join', async () => {
+  const calls: string[] = []
+  const client = Object.assign(new EventEmitter(), {
+    name: 'stub',
+    start: () => { calls.push('start') },
+    join: (t: string) => { calls.push('join ' + t.slice(0, 4)) },
+    leave: (t: string) => { calls.push('leave ' + t.slice(0, 4)) },
+    refresh: (t: string) => { calls.push('refresh ' + t.slice(0, 4)) },
+    close: async () => { calls.push('close') }
+  })
+  const swarm = new Swarm({ signaling: [client], createPeer: () => { throw new Error('no peers here') }, flushQuiet: 0 })
+  const d = swarm.join(new Uint8Array(32).fill(0xab))
+  await swarm.ready()
+  await d.flushed()
+  d.refresh()
+  await d.destroy()
+  await swarm.destroy()
+  assert.deepEqual(calls, ['start', 'join abab', 'refresh abab', 'leave abab', 'close'])
+  assert.equal(client.listenerCount('error'), 0)
 })
