@@ -14,7 +14,7 @@
 import { HypercoreError } from '../../errors.js'
 import { promisify, type StoragePromises } from '../../storage/promises.js'
 import type { RandomAccessStorage } from '../../storage/types.js'
-import { crc32 } from './crc32.js'
+import { crc32 } from '#platform/crc32'
 import {
   decodeOplogEntry, decodeOplogHeader, encodeOplogEntry, encodeOplogHeader,
   type ExternalHeader, type OplogEntry, type OplogHeader, type StoredHeader

@@ -39,3 +39,13 @@ test('crc32: incremental equals one-shot', () => {
   const ab = enc.encode('hello, world')
   equal(crc32(b, crc32(a)), crc32(ab))
 })
+
+test('crc32: the Node platform version (zlib) equals the portable one, with offsets and chaining', async () => {
+  const { crc32: nodeCrc32 } = await import('../../../src/core/format/crc32.node.js')
+  const data = new Uint8Array(1000)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff
+  for (const [start, end] of [[0, 1000], [0, 0], [3, 700], [999, 1000], [17, 18]] as const) {
+    equal(nodeCrc32(data, 0, start, end), crc32(data, 0, start, end), `[${start}, ${end})`)
+    equal(nodeCrc32(data, 0x12345678, start, end), crc32(data, 0x12345678, start, end), `chained [${start}, ${end})`)
+  }
+})
