@@ -24,7 +24,15 @@ import { createWebRtcPeer } from '../transport/webrtc.js'
 import { Backoff } from './backoff.js'
 import { ConnectionTable, hex, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
 import { TopicDiscovery } from './discovery.js'
-import type { Discovery, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmOptions } from './types.js'
+import type { Discovery, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmEvents, SwarmOptions } from './types.js'
+
+/** Typed events (see SwarmEvents); the class merges with this interface. */
+export interface Swarm {
+  on<E extends keyof SwarmEvents> (event: E, listener: (...args: SwarmEvents[E]) => void): this
+  once<E extends keyof SwarmEvents> (event: E, listener: (...args: SwarmEvents[E]) => void): this
+  off<E extends keyof SwarmEvents> (event: E, listener: (...args: SwarmEvents[E]) => void): this
+  emit<E extends keyof SwarmEvents> (event: E, ...args: SwarmEvents[E]): boolean
+}
 
 interface ClientSlot {
   client: FlushableSignalingClient
