@@ -241,7 +241,7 @@ export class DatasetView {
       for (let i = r.file.block; i < r.file.block + r.file.blocks; i++) n += this.have[i]!
       r.bar.value = r.file.blocks === 0 ? 1 : n
       const done = n === r.file.blocks
-      r.status.textContent = done ? '✓ verified' : `${n} / ${r.file.blocks} blocks`
+      r.status.textContent = done ? (this.core.writable ? '✓ shared' : '✓ verified') : `${n} / ${r.file.blocks} blocks`
       r.status.className = `file-status${done ? ' done' : ''}`
       r.save.disabled = !done
       r.get.hidden = done || this.core.writable || downloading
