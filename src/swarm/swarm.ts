@@ -339,17 +339,24 @@ export class Swarm extends EventEmitter {
 
   private _endConnection (c: Connection, reason: EndReason): void {
     c.ended ??= reason
+    // Out of the books at once: a replacement is added right after, and the count must
+    // never show both (the close event comes later).
+    this._forget(c)
     c.stream.destroy()
     c.peer.destroy()
   }
 
-  private _onConnectionClosed (c: Connection): void {
-    c.peer.destroy()
+  private _forget (c: Connection): void {
     this.connections.delete(c.stream)
     if (this._table.byRemote.get(c.remote) === c) {
       this._table.byRemote.delete(c.remote)
       this.peers.delete(c.remote)
     }
+  }
+
+  private _onConnectionClosed (c: Connection): void {
+    c.peer.destroy()
+    this._forget(c)
     this.emit('disconnection', c.stream, c.info)
     if (this.destroyed || c.ended !== null || this._table.byRemote.has(c.remote)) return
     // The peer dropped while we may still want it: look again on its topics, later each time.

@@ -111,3 +111,20 @@ test('maxPeers: a swarm capped at 1 never holds more, the others connect among t
   assert.equal(linked.length, 1, 'exactly one of the others is connected to the capped swarm')
   await destroyAll(capped, ...others)
 })
+
+test('maxPeers holds at the handshake too, when a signaling client ignores wants()', async () => {
+  const room = new Room()
+  const capped = makeSwarm(room, { maxPeers: 1, fake: { greedy: true } })
+  const others = [makeSwarm(room, { fake: { greedy: true } }), makeSwarm(room, { fake: { greedy: true } })]
+  let most = 0
+  capped.on('connection', () => { most = Math.max(most, capped.connections.size) })
+  for (const s of [capped, ...others]) s.join(topic(6))
+  await Promise.all([capped, ...others].map(s => s.flush()))
+  // The others may see a connection to the capped swarm that it refuses after the handshake
+  // (and retry later, backing off): wait until that refusal reached them.
+  await settle([capped, ...others], () => capped.connections.size === 1 &&
+    others.filter(o => o.peers.has(capped.self)).length === 1 &&
+    others.every(o => o.peers.has(others.find(x => x !== o)!.self)))
+  assert.equal(most, 1)
+  await destroyAll(capped, ...others)
+})
