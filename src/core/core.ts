@@ -90,8 +90,8 @@ export class Core {
   /** The signing key pair (with secret key) or null for a read-only core. */
   keyPair: KeyPair | null
   readonly mutex = new Mutex()
-  /** Filled by the replication layer; null means "local only" (waits.ts). */
-  replicator: ReplicatorHook | null = null
+  private _replicator: ReplicatorHook | null = null
+  private readonly _replicatorListeners = new Set<() => void>()
   /** Open sessions (Hypercore objects); the files close when the last one does. */
   readonly sessions = new Set<object>()
   /** Pending `findingPeers()` hooks. */
@@ -121,6 +121,20 @@ export class Core {
     this.verifier = parts.verifier
     this.keyPair = parts.keyPair
     this._manifestFlushed = parts.header.manifest !== null
+  }
+
+  /** Filled by the replication layer; null means "local only" (waits.ts). */
+  get replicator (): ReplicatorHook | null { return this._replicator }
+  set replicator (r: ReplicatorHook | null) {
+    this._replicator = r
+    // A `get` that began waiting before the first replicate() asks the new replicator now.
+    if (r !== null) for (const fn of [...this._replicatorListeners]) fn()
+  }
+
+  /** Calls `fn` whenever a replicator is attached; returns the unsubscribe function. */
+  onReplicator (fn: () => void): () => void {
+    this._replicatorListeners.add(fn)
+    return () => { this._replicatorListeners.delete(fn) }
   }
 
   get key (): Uint8Array { return this.header.key }

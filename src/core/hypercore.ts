@@ -24,7 +24,7 @@ import { openCore } from './open.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { SnapshotView } from './snapshot.js'
 import { checkIndex, parseSessionArgs, requireStorage, type GetOptions, type HypercoreOptions } from './session-options.js'
-import { relayUpdate, waitForBlock } from './session-wiring.js'
+import { blockRequester, relayUpdate, waitForBlock } from './session-wiring.js'
 import { encodeAppend, resolveEncoding, type ValueCodec } from './value-encoding.js'
 import { BlockWaits } from './waits.js'
 // The facade is the one place the core reaches up into replication: `replicate()` and
@@ -140,7 +140,9 @@ export class Hypercore extends EventEmitter {
     this.discoveryKey = deriveDiscoveryKey(core.key)
     this.id = encodeId(core.key)
     this.reportedLength = this.length
-    this._unlisten = core.onUpdate(u => relayUpdate(this, u))
+    const unlistenUpdates = core.onUpdate(u => relayUpdate(this, u))
+    const unlistenReplicator = core.onReplicator(() => this.waits.replicatorAttached())
+    this._unlisten = () => { unlistenUpdates(); unlistenReplicator() }
     this.opened = true
     this.emit('ready')
   }
@@ -295,8 +297,7 @@ export class Hypercore extends EventEmitter {
       const indexes = Array.isArray(which) ? which : Array.from({ length: Math.max(0, which.end - which.start) }, (_, i) => which.start + i)
       const core = this.core!
       for (const i of indexes) {
-        const rep = core.replicator
-        if (!(await core.has(i))) await this.waits.wait(i, j => core.has(j), 0, rep === null ? null : signal => rep.request(i, signal))
+        if (!(await core.has(i))) await this.waits.wait(i, j => core.has(j), 0, blockRequester(core, i))
       }
     })
   }

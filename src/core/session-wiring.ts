@@ -7,7 +7,7 @@
 import type { Core, CoreUpdate } from './core.js'
 import type { GetOptions, HypercoreOptions } from './session-options.js'
 import type { SnapshotView } from './snapshot.js'
-import type { BlockWaits } from './waits.js'
+import type { BlockWaits, Requester } from './waits.js'
 
 /** The session side of an update: its events, its waits, its snapshot view. */
 export interface UpdateTarget {
@@ -46,6 +46,14 @@ export function relayUpdate (s: UpdateTarget, u: CoreUpdate): void {
   else if (u.type === 'truncate') s.emit('truncate', u.ancestors, u.fork)
 }
 
+/** The fetch of block `index` through whichever replicator the core has when it is asked. */
+export function blockRequester (core: Core, index: number): Requester {
+  return () => {
+    const rep = core.replicator
+    return rep === null ? null : signal => rep.request(index, signal)
+  }
+}
+
 /**
  * Waits until block `index` is stored, with the call's options over the session's defaults.
  * Returns false without waiting when `wait` is off. `onwait` runs once, before waiting.
@@ -56,7 +64,6 @@ export async function waitForBlock<S> (session: S, core: Core, waits: BlockWaits
   const onwait = opts.onwait ?? defaults.onwait ?? null
   if (onwait !== null) onwait(index, session as never)
   const timeout = opts.timeout ?? defaults.timeout ?? 0
-  const rep = core.replicator
-  await waits.wait(index, i => core.has(i), timeout, rep === null ? null : signal => rep.request(index, signal), opts.signal)
+  await waits.wait(index, i => core.has(i), timeout, blockRequester(core, index), opts.signal)
   return true
 }

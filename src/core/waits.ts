@@ -22,7 +22,12 @@ interface Waiter {
   index: number
   resolve: () => void
   reject: (err: Error) => void
+  /** Asks the replicator for the block, once one exists (no-op after the first time). */
+  startRequest: () => void
 }
+
+/** Gives the current replicator's fetch for a block, or null while the core replicates with no one. */
+export type Requester = () => ((signal: AbortSignal) => Promise<void>) | null
 
 /** The blocks one session is waiting for; woken by appends, rejected on close or timeout. */
 export class BlockWaits {
@@ -36,7 +41,7 @@ export class BlockWaits {
    * Resolves once `has(index)` is true, checked now and after every wake-up; rejects with
    * REQUEST_TIMEOUT after `timeout` ms (0 = never) or with `abort()`'s error.
    */
-  wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, request: ((signal: AbortSignal) => Promise<void>) | null, signal?: AbortSignal | null): Promise<void> {
+  wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, requester: Requester, signal?: AbortSignal | null): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const controller = new AbortController()
       let timer: ReturnType<typeof setTimeout> | null = null
@@ -47,10 +52,18 @@ export class BlockWaits {
         if (err === null) resolve()
         else reject(err)
       }
+      let requested = false
       const w: Waiter = {
         index,
         resolve: () => { has(index).then(ok => { if (ok) finish(null) }, err => finish(err as Error)) },
-        reject: (err) => finish(err)
+        reject: (err) => finish(err),
+        startRequest: () => {
+          if (requested || controller.signal.aborted) return
+          const request = requester()
+          if (request === null) return
+          requested = true
+          request(controller.signal).then(() => w.resolve(), err => { if (!controller.signal.aborted) finish(err as Error) })
+        }
       }
       this._waiters.add(w)
       if (signal != null) {
@@ -58,7 +71,7 @@ export class BlockWaits {
         signal.addEventListener('abort', () => finish(HypercoreError.REQUEST_CANCELLED()), { once: true })
       }
       if (timeout > 0) timer = setTimeout(() => finish(HypercoreError.REQUEST_TIMEOUT()), timeout)
-      if (request !== null) request(controller.signal).then(() => w.resolve(), err => { if (!controller.signal.aborted) finish(err as Error) })
+      w.startRequest()
       w.resolve() // it may have arrived between the caller's check and now
     })
   }
@@ -66,6 +79,11 @@ export class BlockWaits {
   /** Re-checks the waiters whose block may now be present. */
   wake (start: number, end: number): void {
     for (const w of [...this._waiters]) if (w.index >= start && w.index < end) w.resolve()
+  }
+
+  /** A replicator was attached: waiters that began with none ask it now. */
+  replicatorAttached (): void {
+    for (const w of [...this._waiters]) w.startRequest()
   }
 
   /** Rejects every waiter (session closing: SESSION_CLOSED). */
