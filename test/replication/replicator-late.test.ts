@@ -31,3 +31,26 @@ test('a get issued before replicate() is fetched from a hypercore@10 peer that c
   assert.equal(text(await pending), 'x')
   await c.done()
 })
+
+test('a download whose blocks cannot be stored (full disk) rejects done() with the storage error instead of retrying for ever', async () => {
+  const { FaultDisk } = await import('../core/fault-storage.js')
+  const { default: Hypercore } = await import('../../src/index.js')
+  const w = await ourWriter()
+  await w.append(Array.from({ length: 20 }, (_, i) => Buffer.from(`block ${i}`)))
+  const disk = new FaultDisk()
+  const r = new Hypercore(disk.factory, w.key!)
+  await r.ready()
+  const c = connect(w, r)
+  await once(r, 'peer-add')
+  assert.equal(await r.update({ wait: true }), true)
+  disk.arm(0, 'stuck') // every write from now on fails, as on a full disk
+  const range = r.download({ start: 0, end: 20 })
+  const failure = await range.done().then(() => null, (err: any) => err)
+  assert.equal(failure?.name, 'HypercoreError')
+  assert.ok(['WRITE_FAILED', 'STORAGE_IO'].includes(failure.code), `code ${failure.code}`)
+  assert.equal(await r.has(0, 20), false, 'nothing half-stored is reported as present')
+  disk.reset()
+  await r.download({ start: 0, end: 20 }).done() // space freed: a new range completes
+  assert.equal(text(await r.get(19)), 'block 19')
+  await c.done()
+})

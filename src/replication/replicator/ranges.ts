@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'events'
 import { HypercoreError } from '../../errors.js'
+import { tick } from './types.js'
 import type { CoreUpdate } from '../../core/core.js'
 import type { Replicator } from './replicator.js'
 import { RemoteBitfield } from './remote-bitfield.js'
@@ -56,6 +57,8 @@ export class RangeHandle extends EventEmitter {
   private _resolve: () => void = () => {}
   private _reject: (err: Error) => void = () => {}
   private readonly _done: Promise<void>
+  /** @internal When it was made, on the requests' `tick()` clock. */
+  readonly createdAt = tick()
 
   constructor (rep: Replicator, spec: RangeSpec) {
     super()
@@ -157,7 +160,8 @@ export class RangeHandle extends EventEmitter {
     if (bytes > 0 || this._ready) this.emit('progress', this.progress)
   }
 
-  private _wantsIndex (index: number): boolean {
+  /** @internal Whether this range covers block `index` (stored or not). */
+  _wantsIndex (index: number): boolean {
     if (this.blocks !== null) return this.blocks.includes(index)
     return index >= this.start && (this.end === -1 || index < this.end)
   }
@@ -239,6 +243,21 @@ export class RangeDownloads {
   ondownload (index: number, bytes: number): void {
     const u: CoreUpdate = { type: 'download', ancestors: 0, length: 0, fork: 0, start: index, end: index + 1 }
     for (const r of [...this._ranges]) r._onlocal(u, bytes)
+  }
+
+  /**
+   * Storing block `index` failed here (a full disk: STORAGE_QUOTA, a lost database): the
+   * ranges that want it cannot finish, so their `done()` rejects with that error instead of
+   * retrying for ever. The block may be fetched again by a new range once space is freed.
+   */
+  failBlock (index: number, err: Error, sentAt: number): void {
+    for (const r of [...this._ranges]) {
+      // A range made after the failed request was sent (a retry once space was freed) keeps going.
+      if (r.destroyed || !r._wantsIndex(index) || r.createdAt > sentAt) continue
+      this._ranges.delete(r)
+      r.destroyed = true;
+      (r as unknown as { _reject: (e: Error) => void })._reject(err)
+    }
   }
 
   abort (err: Error): void {

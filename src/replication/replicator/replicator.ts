@@ -224,6 +224,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
       }
       if (HypercoreError.is(err, 'SESSION_CLOSED')) return
       this.scheduler.failed(req, err)
+      if (req.message.block !== null) this.ranges.failBlock(req.message.block.index, err instanceof Error ? err : HypercoreError.STORAGE_IO(String(err)), req.sentAt ?? 0)
       return
     } finally {
       this.scheduler.release(req)

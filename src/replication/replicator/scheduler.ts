@@ -12,7 +12,7 @@ import { BITS_PER_PAGE } from '../../core/format/bitfield-file.js'
 import type { RequestMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
 import type { Replicator } from './replicator.js'
-import { DEFAULT_MAX_INFLIGHT, WANT_SEGMENT, type Outstanding, type ReplicatorOptions } from './types.js'
+import { DEFAULT_MAX_INFLIGHT, WANT_SEGMENT, tick, type Outstanding, type ReplicatorOptions } from './types.js'
 
 /** Free slots a peer needs before a range pass refills them (see `canRefill`). */
 const REFILL_BATCH = 8
@@ -270,7 +270,7 @@ export class Scheduler {
       manifest: false,
       priority
     }
-    const req: Outstanding = { peer, kind: 'block', message, priority }
+    const req: Outstanding = { peer, kind: 'block', message, priority, sentAt: tick() }
     peer.inflight.set(message.id, req)
     this._blocks.set(index, req)
     // The nodes we hold are nearly always in memory: then the request goes out in this tick.

@@ -17,6 +17,8 @@ export interface Outstanding {
   priority: number
   /** Its answer arrived and is being verified/stored: never cancel it, never ask again meanwhile. */
   answered?: boolean
+  /** When it was sent, on the `tick()` clock (a storage failure fails only ranges older than it). */
+  sentAt?: number
   /** For a 'hash' request (reorg narrowing): gets the matching answer, or null when there is none. */
   resolve?: (data: DataMessage | null) => void
 }
@@ -29,6 +31,10 @@ export interface ReplicatorOptions {
   /** Ask a longer peer for its signed length as soon as it announces one (default true). */
   eagerUpgrade?: boolean
 }
+
+let clock = 0
+/** A process-wide counter ordering requests and download ranges (not time: only order matters). */
+export function tick (): number { return ++clock }
 
 export const DEFAULT_MAX_INFLIGHT = 48
 export const DEFAULT_MAX_REMOTE_QUEUE = 2048
