@@ -3,7 +3,8 @@
  * Playwright's web server: bundles the test and bench pages, then serves them.
  *   /pages/<name>.html  → web-test/pages/<name>.page.ts
  *   /bench/<name>.html  → bench/pages/<name>.page.ts
- *   /demo/, /dist/      → demo/ and the built browser bundle (run `npm run build` first)
+ *   /dist/              → the built browser bundle (run `npm run build` first)
+ * The demo has its own server (demo/serve.mjs), which web-test/demo.spec.ts starts itself.
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,9 +16,8 @@ const out = path.join(root, '.build')
 await bundlePages(path.join(root, 'web-test/pages'), path.join(out, 'pages'))
 await bundlePages(path.join(root, 'bench/pages'), path.join(out, 'bench'))
 const port = Number(process.env.PW_PORT ?? 4173)
-// The demo is served as `npm start` serves it (demo/ plus the built browser bundle at /dist).
 await createStaticServer({
-  roots: { '/pages': path.join(out, 'pages'), '/bench': path.join(out, 'bench'), '/demo': path.join(root, 'demo'), '/dist': path.join(root, 'dist/browser') },
+  roots: { '/pages': path.join(out, 'pages'), '/bench': path.join(out, 'bench'), '/dist': path.join(root, 'dist/browser') },
   port
 })
 console.log(`test pages on http://127.0.0.1:${port}/pages/`)
