@@ -244,8 +244,12 @@ export class Hypercore extends EventEmitter {
       this._snapshot = await SnapshotView.at(core)
       return this._snapshot.length !== before.length || this._snapshot.fork !== before.fork
     }
-    if (core.replicator === null) return false
-    return core.replicator.update({ wait: opts.wait === true })
+    if (core.replicator === null) {
+      // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
+      if (core.findingPeers === 0) return false
+      Replicator.for(core)
+    }
+    return core.replicator!.update({ wait: opts.wait === true })
   }
 
   /** `[blockIndex, offsetInBlock]` of user byte `bytes` (padding excluded). */

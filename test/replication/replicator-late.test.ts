@@ -54,3 +54,28 @@ test('a download whose blocks cannot be stored (full disk) rejects done() with t
   assert.equal(text(await r.get(19)), 'block 19')
   await c.done()
 })
+
+test('update() called during findingPeers before any replicate() waits for the peer found later', async () => {
+  const w = await ourWriter()
+  await w.append(['a', 'b', 'c'].map(s => Buffer.from(s)))
+  const r = await ourReader(w.key!)
+  const done = r.findingPeers()
+  const updated = r.update()
+  // Let update() run to its decision while the core still has no connection (a macrotask turn
+  // runs every pending microtask of the ready core's update path).
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(r.core!.replicator !== null, true, 'discovery running: update made a replicator to wait on')
+  const c = connect(w, r)
+  await once(r, 'peer-add')
+  done()
+  assert.equal(await updated, true)
+  assert.equal(r.length, 3)
+  await c.done()
+})
+
+test('update() with no peers and no discovery running returns false at once', async () => {
+  const w = await ourWriter()
+  const r = await ourReader(w.key!)
+  assert.equal(await r.update(), false)
+  assert.equal(r.length, 0)
+})
