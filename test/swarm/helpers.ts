@@ -12,16 +12,30 @@ import { createTestPeer, wrtc } from './test-peer.js'
 
 export { ourWriter, ourReader, text } from '../replication/replicator-helpers.js'
 
+/** Every swarm a test made: `afterEach(cleanup)` destroys what a failed test left behind. */
+export const created = new Set<Swarm>()
+
+export async function cleanup (): Promise<void> {
+  const all = [...created]
+  created.clear()
+  await Promise.all(all.map(s => s.destroy()))
+}
+
+export function track (swarm: Swarm): Swarm {
+  created.add(swarm)
+  return swarm
+}
+
 export function makeSwarm (room: Room, opts: Partial<SwarmOptions> & { fake?: FakeOptions, extra?: SignalingClient[] } = {}): Swarm {
   const { fake, extra, ...rest } = opts
-  return new Swarm({
+  return track(new Swarm({
     signaling: [...(extra ?? []), new FakeSignaling(room, fake)],
     createPeer: createTestPeer,
     wrtc,
     flushQuiet: 150,
     backoff: { initial: 100, max: 1000 },
     ...rest
-  })
+  }))
 }
 
 /** Resolves with the args of the next `event` (optionally the next one passing `filter`), or rejects after `ms`. */

@@ -3,15 +3,18 @@
  * leave() (discovery stops, connections stay), reconnection after a drop, destroy() releasing
  * everything, a failing signaling client next to a working one, and the findingPeers pattern.
  */
-import { test } from 'node:test'
+import { afterEach, test } from 'node:test'
 import assert from 'node:assert'
 import { HypercoreError } from '../../src/errors.js'
 import { FailingSignaling, FakeSignaling, Room } from './fake-signaling.js'
 import { createTestPeer, live } from './test-peer.js'
 import type { WebRtcPeerOptions } from '../../src/transport/types.js'
-import { connections, destroyAll, makeSwarm, next, ourReader, ourWriter, settle, text } from './helpers.js'
+import { connections, destroyAll, makeSwarm, next, ourReader, ourWriter, settle, text, cleanup } from './helpers.js'
 import { hex } from '../helpers/assert.js'
 import type { Swarm } from '../../src/swarm/index.js'
+
+// A failed test leaves swarms behind: destroy them so the file still ends.
+afterEach(cleanup)
 
 const topic = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const fakeOf = (s: Swarm): FakeSignaling => (s as any)._opts.signaling.find((c: unknown) => c instanceof FakeSignaling)

@@ -9,7 +9,7 @@
  *   sees only ciphertext, and one flipped byte kills the connection (DECRYPTION_FAILED) while
  *   the reader's core keeps only verified blocks.
  */
-import { test } from 'node:test'
+import { afterEach, test } from 'node:test'
 import assert from 'node:assert'
 import { HypercoreError } from '../../src/errors.js'
 import { keyPair } from '../../src/crypto/index.js'
@@ -18,8 +18,11 @@ import type { Swarm } from '../../src/swarm/index.js'
 import type { WebRtcPeer } from '../../src/transport/types.js'
 import { Room, type Msg } from './fake-signaling.js'
 import { createTestPeer, live } from './test-peer.js'
-import { connections, destroyAll, makeSwarm, next, ourReader, ourWriter, text } from './helpers.js'
+import { connections, destroyAll, makeSwarm, next, ourReader, ourWriter, text, cleanup } from './helpers.js'
 import { hex } from '../helpers/assert.js'
+
+// A failed test leaves swarms behind: destroy them so the file still ends.
+afterEach(cleanup)
 
 async function writerAndReader (blocks: string[]): Promise<{ w: any, r: any, sw: Swarm, sr: Swarm, room: Room, warnings: Error[] }> {
   const room = new Room()

@@ -5,26 +5,29 @@
  * the same time. Still one connection per pair, a core replicates, a dropped connection is
  * found again through the server (the client's leave + join), destroy releases everything.
  */
-import { test } from 'node:test'
+import { afterEach, test } from 'node:test'
 import assert from 'node:assert'
 import { createSignalServer } from '../../src/signaling/server/index.js'
 import { WebSocketSignaling } from '../../src/signaling/ws-client.js'
 import { BroadcastChannelSignalingClient } from '../../src/signaling/broadcast-channel.js'
 import { Swarm } from '../../src/swarm/index.js'
 import { createTestPeer, live, wrtc } from './test-peer.js'
-import { destroyAll, ourReader, ourWriter, settle, text } from './helpers.js'
+import { destroyAll, ourReader, ourWriter, settle, text, cleanup, track } from './helpers.js'
 import { hex } from '../helpers/assert.js'
+
+// A failed test leaves swarms behind: destroy them so the file still ends.
+afterEach(cleanup)
 
 let channel = 0
 
 function swarmOn (url: string, channelName: string): Swarm {
-  return new Swarm({
+  return track(new Swarm({
     signaling: [WebSocketSignaling({ url }), new BroadcastChannelSignalingClient({ channelName })],
     createPeer: createTestPeer,
     wrtc,
     flushQuiet: 150,
     backoff: { initial: 100, max: 1000 }
-  })
+  }))
 }
 
 test('WebSocket server and BroadcastChannel together: one connection, a core replicates, a drop is healed', async () => {

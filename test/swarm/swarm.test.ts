@@ -3,13 +3,16 @@
  * Swarms over the in-memory room with real WebRTC: one connection per pair whatever the
  * topics, replication of a core through the handed-out secret stream, the peer cap.
  */
-import { test } from 'node:test'
+import { afterEach, test } from 'node:test'
 import assert from 'node:assert'
 import { Room } from './fake-signaling.js'
 import { createTestPeer, live } from './test-peer.js'
 import type { WebRtcPeer, WebRtcPeerOptions } from '../../src/transport/types.js'
-import { connections, destroyAll, makeSwarm, ourReader, ourWriter, settle, text } from './helpers.js'
+import { connections, destroyAll, makeSwarm, ourReader, ourWriter, settle, text, cleanup } from './helpers.js'
 import { hex } from '../helpers/assert.js'
+
+// A failed test leaves swarms behind: destroy them so the file still ends.
+afterEach(cleanup)
 
 test('two swarms on one topic: one connection each, a core replicates through it', async () => {
   const room = new Room()
