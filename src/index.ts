@@ -26,3 +26,4 @@ export { defaultStorage } from '#platform/storage'
 
 export * from './transport/index.js'
 export * from './signaling/index.js'
+export * from './swarm/index.js'
