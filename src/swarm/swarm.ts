@@ -267,8 +267,13 @@ export class Swarm extends EventEmitter {
     a.peer.destroy()
     const d = this._topics.get(a.topic)
     if (this.destroyed || d === undefined) return
-    if (a.ended === null && a.error !== null) this.emit('warning', typed(a.error, `connection attempt via ${a.signaling} failed`))
-    if (a.ended === null) this._retryLater(a)
+    // Offers to unknown peers (tracker offers) are speculative: the client drops the ones
+    // nobody answered and makes new ones itself. A known peer we failed to reach is retried.
+    if (a.ended === null && a.announced !== null) {
+      // The remote closing is ordinary churn (its dedup, its cap); anything else is worth a warning.
+      if (a.error !== null && !HypercoreError.is(a.error, 'CONNECTION_CLOSED')) this.emit('warning', typed(a.error, `connection attempt via ${a.signaling} failed`))
+      this._retryLater(a)
+    }
     d.check()
   }
 

@@ -7,6 +7,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert'
 import { EventEmitter } from 'events'
+import { Duplex } from 'streamx'
+import type { HypercoreError } from '../../src/errors.js'
+import type { SignalingContext } from '../../src/signaling/types.js'
+import type { WebRtcPeer } from '../../src/transport/types.js'
 import { Backoff, Swarm, keepFirst } from '../../src/swarm/index.js'
 import { TopicDiscovery, type DiscoveryHooks } from '../../src/swarm/discovery.js'
 
@@ -134,4 +138,46 @@ test('Swarm: a client with refresh(topic) is asked to refresh instead of leave +
   await swarm.destroy()
   assert.deepEqual(calls, ['start', 'join abab', 'refresh abab', 'leave abab', 'close'])
   assert.equal(client.listenerCount('error'), 0)
+})
+
+function stubPeer (): WebRtcPeer {
+  const stream = new Duplex({ write (_d: unknown, cb: (err: Error | null) => void) { cb(null) } })
+  return { stream, signal () {}, onSignal () {}, destroy (err?: Error) { stream.destroy(err) } }
+}
+
+test('Swarm: a known peer that cannot be reached is a warning and a re-announcement; a speculative offer is neither', async () => {
+  const calls: string[] = []
+  let ctx: SignalingContext | null = null
+  const client = Object.assign(new EventEmitter(), {
+    name: 'stub',
+    start: (c: SignalingContext) => { ctx = c },
+    join: () => {},
+    leave: () => {},
+    refresh: (t: string) => { calls.push('refresh ' + t.slice(0, 4)); client.emit('refreshed') },
+    close: async () => {}
+  })
+  const swarm = new Swarm({ signaling: [client], createPeer: stubPeer, connectTimeout: 30, backoff: { initial: 1, max: 1 }, flushQuiet: 0 })
+  const warnings: Error[] = []
+  swarm.on('warning', (e) => warnings.push(e))
+  const topicHex = 'cd'.repeat(32)
+  swarm.join(topicHex)
+  await swarm.ready()
+  const c = ctx as SignalingContext | null
+  assert.ok(c !== null)
+  const known = 'ef'.repeat(32)
+  assert.equal(c.wants(known, topicHex), true)
+  c.connect({ peerId: known, topic: topicHex, initiator: true })
+  assert.equal(c.wants(known, topicHex), false, 'already offering to it')
+  await swarm.flush() // the attempt times out
+  assert.deepEqual(warnings.map(e => (e as HypercoreError).code), ['REQUEST_TIMEOUT'])
+  if (calls.length === 0) await new Promise(resolve => client.once('refreshed', resolve))
+  assert.deepEqual(calls, ['refresh cdcd'])
+
+  const speculative = c.connect({ peerId: null, topic: topicHex, initiator: true })
+  speculative.destroy()
+  await swarm.flush()
+  await new Promise(resolve => setTimeout(resolve, 20)) // longer than the backoff: nothing may follow
+  assert.deepEqual(calls, ['refresh cdcd'])
+  assert.equal(warnings.length, 1)
+  await swarm.destroy()
 })
