@@ -5,9 +5,11 @@
  * (tabs of one origin, no server) and the WebTorrent tracker protocol. The server itself is
  * Node-only and has its own entry point, `hypercore-web/signal-server`.
  */
-export { WebSocketSignaling, WebSocketSignalingClient } from './ws-client.js'
+// Public names are the classes (`new WebSocketSignaling({ url })`, like `new TrackerSignaling`
+// and `new Swarm`); the modules' factory functions stay internal.
+export { WebSocketSignalingClient as WebSocketSignaling, WebSocketSignalingClient } from './ws-client.js'
 export type { WebSocketSignalingOptions } from './ws-client.js'
-export { BroadcastChannelSignaling, BroadcastChannelSignalingClient } from './broadcast-channel.js'
+export { BroadcastChannelSignalingClient as BroadcastChannelSignaling, BroadcastChannelSignalingClient } from './broadcast-channel.js'
 export type { BroadcastChannelSignalingOptions } from './broadcast-channel.js'
 export { TrackerSignaling } from './tracker.js'
 export type { TrackerSignalingOptions } from './tracker.js'

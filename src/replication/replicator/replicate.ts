@@ -11,6 +11,7 @@ import type { KeyPair } from '../../crypto/index.js'
 import { Mux } from '../mux/index.js'
 import { SecretStream, type RawStream } from '../secret-stream/index.js'
 import { Replicator } from './replicator.js'
+import { HYPERCORE_PROTOCOL } from '../../wire/message-types.js'
 import type { ReplicatorOptions } from './types.js'
 
 export interface ReplicateOptions extends ReplicatorOptions {
@@ -26,6 +27,28 @@ export interface ReplicateOptions extends ReplicatorOptions {
 const secrets = new WeakMap<object, SecretStream>()
 /** One Protomux per connection (§5.6). */
 const muxes = new WeakMap<SecretStream, Mux>()
+
+/** Cores of a connection still opening: remote opens wait for them (see `holdRemoteOpens`). */
+const opening = new WeakMap<Mux, Set<Promise<void>>>()
+
+/** Until `attached` settles, a remote hypercore open with no local channel yet waits for it. */
+function holdRemoteOpens (mux: Mux, attached: Promise<void>): void {
+  let pending = opening.get(mux)
+  if (pending === undefined) {
+    const set = pending = new Set()
+    opening.set(mux, set)
+    mux.pair({ protocol: HYPERCORE_PROTOCOL }, () => Promise.all([...set]).then(() => {}))
+  }
+  const set = pending
+  set.add(attached)
+  void attached.finally(() => {
+    set.delete(attached)
+    if (set.size === 0 && opening.get(mux) === set) {
+      opening.delete(mux)
+      mux.unpair({ protocol: HYPERCORE_PROTOCOL })
+    }
+  })
+}
 
 /** The mux of a connection made by `replicate` (for tests and sharing), or null. */
 export function muxOf (stream: object): Mux | null {
@@ -60,8 +83,11 @@ export function replicate (core: Core | Promise<Core>, isInitiator: boolean | ob
   }
   const m = mux
   if (core instanceof Promise) {
-    // Called before the core opened (allowed, as in hypercore@10): join once it has.
-    core.then(c => { if (!c.closed) Replicator.for(c, opts).attach(m, secret) }, (err: unknown) => m.destroy(err))
+    // Called before the core opened (allowed, as in hypercore@10): join once it has. The
+    // peer may open its channel first (its storage was faster than ours): hold such opens
+    // until our core is open and attached, instead of rejecting them (§5.6 pairing).
+    const attached = core.then(c => { if (!c.closed) Replicator.for(c, opts).attach(m, secret) }, (err: unknown) => m.destroy(err))
+    holdRemoteOpens(m, attached)
   } else {
     Replicator.for(core, opts).attach(m, secret)
   }
