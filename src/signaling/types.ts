@@ -43,6 +43,10 @@ export interface SignalingClient {
   /** Announce ourselves in a topic and look for peers there; idempotent. */
   join (topic: TopicHex): void
   leave (topic: TopicHex): void
+  /** Optional: resolves when the first lookup of `topic` (since its latest join) is done; the swarm's `flushed()` waits for it. */
+  flushed? (topic: TopicHex): Promise<void>
+  /** Optional: announce ourselves on `topic` again now, keeping pending signals (else the swarm calls leave + join). */
+  refresh? (topic: TopicHex): void
   /** Stops for good, releasing sockets, channels and timers; idempotent. */
   close (): Promise<void>
   on (event: 'error', listener: (err: Error) => void): unknown

@@ -83,12 +83,7 @@ export interface SwarmEvents {
   close: []
 }
 
-/** Optional extras a signaling client may offer; the swarm uses them when present. */
-export interface FlushableSignalingClient extends SignalingClient {
-  /** Resolves when the first lookup of `topic` (since its latest join) is done. */
-  flushed? (topic: TopicHex): Promise<void>
-  /** Announce ourselves on `topic` again now (else the swarm calls leave + join). */
-  refresh? (topic: TopicHex): void
-}
+/** @deprecated The optional `flushed`/`refresh` now live on `SignalingClient` itself. */
+export type FlushableSignalingClient = SignalingClient
 
 export type { SecretStream }
