@@ -144,6 +144,8 @@ test('three pages: a reader downloads from two seeders at once; one seeder close
     // What a served before it hung (its last answers may have been stuck in its buffers).
     expect(r.downloadedFrom[a.self]).toBeLessThanOrEqual(48)
     expect((await api(b.page, 'stats')).uploadedTo[c.self]).toBe(r.downloadedFrom[b.self])
+    // How the reader learnt of it: the secret stream's idle timeout, on that one connection.
+    expect((await api(c.page, 'stats')).streamErrors.map((e: { code: string }) => e.code)).toEqual(['REQUEST_TIMEOUT'])
     expect([...a.errors, ...b.errors, ...c.errors]).toEqual([])
   } finally {
     await closeAll(a, b, c)

@@ -50,6 +50,8 @@ let rtc: WebRtcPeer | null = null
 const warnings: string[] = []
 /** The signaling client that brought each connection ('ws-server', 'broadcast-channel', 'tracker'). */
 const signaledBy: string[] = []
+/** How connections failed (a peer that went away), with when. */
+const streamErrors: Array<{ code: string | null, message: string, at: number }> = []
 /** Blocks this page received, and served, per remote Noise key (hex). */
 const downloadedFrom = new Map<string, number>()
 const uploadedTo = new Map<string, number>()
@@ -95,6 +97,7 @@ function wire (c: Hypercore): void {
   c.on('peer-remove', (peer: PeerLike) => removed.push({ peer: keyOf(peer), downloadedSoFar: downloaded, at: Date.now() }))
   swarm!.on('connection', (stream, info) => {
     signaledBy.push(info.signaling)
+    stream.on('error', (e: Error & { code?: string }) => streamErrors.push({ code: e.code ?? null, message: e.message, at: Date.now() }))
     c.replicate(stream)
   })
 }
@@ -222,6 +225,7 @@ function stats (): Record<string, unknown> {
     downloadedFrom: Object.fromEntries(downloadedFrom),
     uploadedTo: Object.fromEntries(uploadedTo),
     signaledBy: signaledBy.slice(),
+    streamErrors: streamErrors.slice(),
     warnings: warnings.slice()
   }
 }
