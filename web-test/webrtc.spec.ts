@@ -129,3 +129,16 @@ test('Node (@roamhq/wrtc) ↔ Chromium: bytes both ways, then a core written in 
   expect(errors).toEqual([])
   await page.context().close()
 })
+
+test('a peer whose page is closed without a goodbye is dropped as CONNECTION_CLOSED once ICE stays disconnected (not after the ~15 s ICE failure)', async ({ browser }) => {
+  const errors: string[] = []
+  const [a, b] = await pagePair(browser, true, errors)
+  const failed = api(a, 'floodUntilError')
+  await api(b, 'receive', 1 << 20)
+  await b.context().close() // the page vanishes: its peer is told nothing
+  // ICE reports 'disconnected' ~5 s after the page is gone, then our 3 s grace ends it as
+  // CONNECTION_CLOSED; without that, ICE 'failed' at ~15 s would end it as WEBRTC_FAILED.
+  expect(await failed).toBe('CONNECTION_CLOSED')
+  expect(errors).toEqual([])
+  await a.context().close()
+})

@@ -38,6 +38,13 @@ export const HIGH_WATER = 128 * 1024
 const POLL_MS = 20
 /** How long a graceful close may wait for the channel's closing handshake. */
 const CLOSE_TIMEOUT_MS = 3000
+/**
+ * A connected peer whose ICE state stays 'disconnected' this long counts as gone. A closed
+ * Chromium page tells its peers nothing: ICE reports 'disconnected' after ~5 s and 'failed'
+ * only after ~15 s (measured), while requests sent to it wait; brief 'disconnected' blips on
+ * a live network recover within a second or two.
+ */
+const DISCONNECTED_GRACE_MS = 3000
 
 /** The parts of an RTCDataChannel we use (the browser's, or `@roamhq/wrtc`'s). */
 interface Channel {
@@ -127,6 +134,7 @@ class WebRtcStream extends Duplex {
   private _finReceived = false
   private _peerClosed = false
   private _failure: Error | null = null
+  private _disconnectedTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor (peer: SimplePeer.Instance) {
     super()
@@ -141,12 +149,28 @@ class WebRtcStream extends Duplex {
         ? HypercoreError.CONNECTION_CLOSED(`WebRTC data channel closed (${err.message})`, err)
         : HypercoreError.WEBRTC_FAILED(`WebRTC failed (${code}): ${err.message}`, err)
     })
+    peer.on('iceStateChange', (state: string) => {
+      if (state === 'disconnected') {
+        this._disconnectedTimer ??= setTimeout(() => {
+          this._failure ??= HypercoreError.CONNECTION_CLOSED(`WebRTC peer unreachable (ICE disconnected for ${DISCONNECTED_GRACE_MS} ms)`)
+          this._peer.destroy()
+        }, DISCONNECTED_GRACE_MS)
+      } else {
+        this._clearDisconnected()
+      }
+    })
     peer.on('close', () => {
+      this._clearDisconnected()
       // simple-peer leaves its 5 s "ICE gathering done" timer running after destroy, which
       // keeps a Node process alive that long for nothing.
       clearTimeout((peer as unknown as PeerInternals)._iceCompleteTimer ?? undefined)
       this._closed()
     })
+  }
+
+  private _clearDisconnected (): void {
+    if (this._disconnectedTimer !== null) clearTimeout(this._disconnectedTimer)
+    this._disconnectedTimer = null
   }
 
   override _open (cb: (err: Error | null) => void): void {
