@@ -75,7 +75,7 @@ async function main (): Promise<void> {
 
 Every figure is a **ratio against a reference measured in the same run** on the same machine
 (absolute numbers are shown for scale only: they vary from run to run on a shared 2-core VM).
-Regenerate this file with \`npm run bench\` (about two minutes; \`-- --quick\` for a short run).
+Regenerate this file with \`npm run bench\` (about ten minutes; \`-- --quick\` for a short run).
 
 Last run: ${started.toISOString().slice(0, 10)}, Node ${process.version}, Chromium ${browser.version},
 ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' : ''}.
@@ -91,7 +91,7 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 | Replicate ${quick ? 16 : 100} MiB of 64 KiB blocks between two cores, ours vs hypercore@10, Node | **${row64(replication).ratio}x** | ≥ 0.8x |
 | Replicate 1 KiB / 16 KiB blocks, ours vs hypercore@10, Node | **${rowOf(replication, 1024).ratio}x / ${rowOf(replication, 16384).ratio}x** | — |
 | Heap after replicating 10 MiB → 100 MiB, ours | **${row64(replication).heapAt10MiB} → ${row64(replication).heapAt100MiB} MiB** | flat |
-| Replicate ${quick ? 16 : 64} MiB between two Chromium pages over WebRTC vs a raw data channel | **${webrtc.ratio}x** | ≥ 0.7x |
+| Replicate ${quick ? 16 : 64} MiB between two Chromium pages over WebRTC vs a raw data channel | **${webrtc.ratio.toFixed(2)}x** | ≥ 0.7x |
 | Ed25519 sign, ours (WASM) vs hypercore-crypto (native), Node | **${ratios(oursNode, refNode).sign}x** | — |
 | BLAKE2b parent hash, ours vs hypercore-crypto, Node | **${ratios(oursNode, refNode).parentHash}x** | — |
 | Browser bundle, minified + gzipped | **${kib(size.gzipped)} KiB** | — |
@@ -146,9 +146,9 @@ best of ${r.rounds.length} rounds). Command: \`node --import tsx bench/webrtc.be
 
 | variant | throughput |
 |---|---|
-| raw data channel | ${r.rawMBps} MB/s |
-| ours: replication over WebRTC | ${r.oursMBps} MB/s (**${r.ratio}x**) |
-| ours: the same replication inside one page over an in-memory pipe (no WebRTC) | ${r.inPageMBps} MB/s |
+| raw data channel | ${r.rawMBps.toFixed(1)} MB/s |
+| ours: replication over WebRTC | ${r.oursMBps.toFixed(1)} MB/s (**${r.ratio.toFixed(2)}x**) |
+| ours: the same replication inside one page over an in-memory pipe (no WebRTC) | ${r.inPageMBps.toFixed(1)} MB/s |
 
 The last row shows the data channel, not our code, is the limit.
 `
@@ -180,7 +180,7 @@ sodium (see the crypto table); batched appends sign once per batch.
 }
 
 function idbCoreSection (a: IdbAppendResult, o: IdbOpenResult): string {
-  const rows = a.rows.map(r => `| ${r.batch} | ${k(r.oursBlocksPerSec)} blocks/s (${r.oursMBps} MB/s) | ${r.rawMBps} MB/s | **${r.ratio}x** | ${r.raw64kMBps} MB/s | ${r.ratio64k}x |`).join('\n')
+  const rows = a.rows.map(r => `| ${r.batch} | ${k(r.oursBlocksPerSec)} blocks/s (${r.oursMBps} MB/s) | ${r.rawMBps.toFixed(1)} MB/s | **${r.ratio}x** | ${r.raw64kMBps} MB/s | ${r.ratio64k}x |`).join('\n')
   return `## Hypercore on IndexedDB (Chromium)
 
 Append: ${k(a.blocks)} blocks of 1 KiB to a new core in IndexedDB (signing, tree, oplog and data
