@@ -70,6 +70,7 @@ async function main (): Promise<void> {
   sections.push(cryptoSection(oursNode, refNode, chromiumCrypto.opsPerSecond.ours, chromiumCrypto.sodiumLoadMs, browser.version))
   sections.push(idbSection(idb, quick ? 8 : 32))
   sections.push(sizeSection(size, inputs))
+  sections.push(DIAGNOSTICS)
 
   const header = `# Benchmarks
 
@@ -153,6 +154,17 @@ best of ${r.rounds.length} rounds). Command: \`node --import tsx bench/webrtc.be
 The last row shows the data channel, not our code, is the limit.
 `
 }
+
+/** Benchmarks that explain the figures above rather than set targets; run by hand. */
+const DIAGNOSTICS = `## Diagnostic benchmarks (not in the runner)
+
+- Secret stream alone: a pair of our secret streams against a pair of \`@hyperswarm/secret-stream\`
+  (native sodium), 64 KiB and 64 KiB + 5 messages, and the cipher alone (our Node cipher, our
+  WASM cipher, sodium-native), each as a ratio in one run and per CPU-second.
+  Command: \`node --import tsx bench/secret-stream.bench.ts 64 3\`.
+- Crypto primitives in Node alone: \`node --import tsx bench/crypto.bench.ts\`; IndexedDB adapter
+  alone: \`node --import tsx bench/idb.bench.ts 32 5\` (both also part of \`npm run bench\`).
+`
 
 function kib (n: number): string {
   return (n / 1024).toFixed(1)
