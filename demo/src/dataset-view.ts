@@ -45,7 +45,10 @@ export class DatasetView {
   /** Reads which blocks are stored already (from IndexedDB), then builds the view. */
   static async open (core: Hypercore, index: DatasetIndex, id: string, indexWasHere: boolean): Promise<DatasetView> {
     const have = new Uint8Array(index.length)
-    for (let i = 0; i < index.length; i++) have[i] = (await core.has(i)) ? 1 : 0
+    // Everything below the contiguous length is stored: only the rest is asked block by block.
+    const contiguous = Math.min(core.contiguousLength, index.length)
+    have.fill(1, 0, contiguous)
+    for (let i = contiguous; i < index.length; i++) have[i] = (await core.has(i)) ? 1 : 0
     const view = new DatasetView(core, index, have, id, indexWasHere)
     view.render()
     return view
