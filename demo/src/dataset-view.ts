@@ -6,6 +6,7 @@
  * The same view serves the person who shared the dataset (seeding) and a reader.
  */
 import type { Hypercore } from '../../src/core/hypercore.js'
+import { HypercoreError } from '../../src/errors.js'
 import { baseName, fileRange, readFileBlocks, type DatasetFile, type DatasetIndex } from './dataset.js'
 import { wantKey } from './kept.js'
 import { $, explain, formatBytes, h, notice, RateMeter } from './ui.js'
@@ -132,7 +133,10 @@ export class DatasetView {
     range.done().then(() => {
       if (this.range === range) this.range = null
       this.finish()
-    }, () => { if (this.range === range) this.range = null })
+    }, (err: unknown) => {
+      if (this.range === range) this.range = null
+      this.reportFailure(err)
+    })
     this.watchStall(range)
     this.update()
   }
@@ -151,15 +155,22 @@ export class DatasetView {
     this.fileRanges.add(range)
     this.watchStall(range)
     this.update()
-    try { await range.done() } catch { /* paused */ }
+    try { await range.done() } catch (err) { this.reportFailure(err) }
     this.fileRanges.delete(range)
     this.update()
   }
 
+  /** A range ended without its blocks: say why, unless the user paused it (REQUEST_CANCELLED). */
+  private reportFailure (err: unknown): void {
+    if (this.closed || HypercoreError.is(err, 'REQUEST_CANCELLED') || HypercoreError.is(err, 'SESSION_CLOSED')) return
+    const e = explain(err)
+    notice(e.text, 'error', e.reason)
+  }
+
   /**
-   * A range retries a block that could not be stored instead of failing, so a full disk
-   * would look like a stall: when nothing arrives for a while although peers are there, ask
-   * for the first missing block directly, which does reject with the storage error.
+   * A range fails with the storage error when a block cannot be stored (a full disk); as a
+   * safety net for anything else that stalls, when nothing arrives for a while although peers
+   * are there, ask for the first missing block directly, which rejects with its error.
    */
   private watchStall (range: { done (): Promise<void> }): void {
     let last = -1
