@@ -205,7 +205,13 @@ export class RangeDownloads {
   add (spec: RangeSpec): RangeHandle {
     const r = new RangeHandle(this._rep, spec)
     this._ranges.add(r)
-    r._init().then(() => this._rep.scheduler.kick(), (err: unknown) => { this._ranges.delete(r); r.emit('error', err) })
+    // A failed start (the bitfield could not be read) rejects done(): an 'error' event with no
+    // listener would throw out of this promise handler instead.
+    r._init().then(() => this._rep.scheduler.kick(), (err: unknown) => {
+      this._ranges.delete(r)
+      r.destroyed = true;
+      (r as unknown as { _reject: (e: Error) => void })._reject(err instanceof Error ? err : HypercoreError.STORAGE_IO(String(err)))
+    })
     return r
   }
 
