@@ -56,16 +56,22 @@ export class Network {
   private readonly _relay = new Map<string, RelayTopic>()
   /** Open swarm connections: a core joined later replicates on them too (one connection per peer). */
   private readonly _streams = new Set<object>()
-  private _lastError = 0
 
   constructor (readonly config: DemoConfig, { relay = new URLSearchParams(location.search).has('relay') } = {}) {
-    addEventListener('online', () => { this._refresh(); for (const t of this._relay.values()) t.retryNow() })
+    addEventListener('online', () => { this._server?.reconnectNow(); this._refresh(); for (const t of this._relay.values()) t.retryNow() })
     addEventListener('offline', () => this._setState('offline'))
     if (relay) return
     const url = signalingUrl(config)
     const signaling: SignalingClient[] = [new BroadcastChannelSignalingClient()]
-    if (url !== null) signaling.unshift(new WebSocketSignalingClient({ url }))
-    for (const s of signaling) s.on('error', () => { this._lastError = Date.now(); this._setState('offline') })
+    const server = url !== null ? new WebSocketSignalingClient({ url }) : null
+    this._server = server
+    if (server !== null) {
+      signaling.unshift(server)
+      // Online = welcomed by the signaling server (tabs of this browser meet without it).
+      server.onConnectedChange(connected => this._setState(connected ? 'online' : 'offline'))
+    }
+    // Signaling errors are retried by each client; the state above is what the page shows.
+    for (const s of signaling) s.on('error', () => {})
     // createPeer: the swarm asks for it until the WebRTC transport is its default.
     const swarm = new Swarm({ signaling, createPeer: createWebRtcPeer })
     this._swarm = swarm
@@ -79,10 +85,9 @@ export class Network {
     swarm.on('disconnection', (stream: object) => { this._streams.delete(stream) })
     swarm.on('warning', () => {})
     swarm.ready().then(() => {
-      // No 'connected' event from the signalers: online unless one failed just now.
-      setTimeout(() => { if (Date.now() - this._lastError > 1500 && navigator.onLine) this._setState('online') }, 1000)
+      // With no signaling server (tabs only), being able to meet other tabs is being online.
+      if (server === null) this._setState('online')
     }, () => this._setState('offline'))
-    setInterval(() => { if (this.state === 'offline' && navigator.onLine && Date.now() - this._lastError > 10_000) this._setState('online') }, 2000)
   }
 
   /** 'swarm' or 'relay', for the page to show. */
@@ -112,6 +117,8 @@ export class Network {
     for (const t of this._relay.values()) t.close()
     this._relay.clear()
   }
+
+  private _server: WebSocketSignalingClient | null = null
 
   private _refresh (): void {
     if (this._swarm === null) return

@@ -47,6 +47,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   private ws: WebSocket | null = null
   /** The server accepted our hello: joins and signals may go out. */
   private welcomed = false
+  private readonly connectedListeners = new Set<(connected: boolean) => void>()
   private limits: ServerLimits | null = null
   private attempts = 0
   private retryTimer: ReturnType<typeof setTimeout> | null = null
@@ -130,7 +131,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
     this.releaseFlushed(null)
     const ws = this.ws
     this.ws = null
-    this.welcomed = false
+    this.setWelcomed(false)
     if (ws === null || ws.readyState === ws.CLOSED) return
     await new Promise<void>((resolve) => {
       ws.addEventListener('close', () => resolve())
@@ -164,7 +165,7 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return
       this.ws = null
-      this.welcomed = false
+      this.setWelcomed(false)
       this.router?.forgetAll()
       if (this.closed) return
       if (ev.code === CLOSE.REPLACED) {
@@ -177,6 +178,36 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
         : HypercoreError.CONNECTION_CLOSED(`signaling server ${this.url} connection lost (${ev.code})`)
       this.emitError(why)
       this.retry()
+    }
+  }
+
+  /** True while the server has welcomed us (we are announced in our topics). */
+  get connected (): boolean { return this.welcomed }
+
+  /** Calls `listener(connected)` whenever that changes; returns the unsubscribe function. */
+  onConnectedChange (listener: (connected: boolean) => void): () => void {
+    this.connectedListeners.add(listener)
+    return () => { this.connectedListeners.delete(listener) }
+  }
+
+  /**
+   * Retry now instead of waiting out the backoff (a page calls it on the window's 'online'
+   * event: after a long time offline the next retry may be 30 s away). No-op when connected,
+   * connecting, closed or not started.
+   */
+  reconnectNow (): void {
+    if (this.closed || this.ws !== null || this.retryTimer === null) return
+    clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    this.attempts = 0
+    this.connect()
+  }
+
+  private setWelcomed (welcomed: boolean): void {
+    if (this.welcomed === welcomed) return
+    this.welcomed = welcomed
+    for (const l of [...this.connectedListeners]) {
+      try { l(welcomed) } catch {}
     }
   }
 
@@ -198,9 +229,9 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
     if (msg === null || router === null) return
     switch (msg.type) {
       case 'welcome':
-        this.welcomed = true
         this.attempts = 0
         this.limits = msg.limits
+        this.setWelcomed(true)
         for (const t of this.topics) this.sendJoin(t)
         return
       case 'peers':

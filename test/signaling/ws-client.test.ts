@@ -178,3 +178,61 @@ test('flushed(topic) resolves once the server listed the topic and the offers we
     await server.close()
   }
 })
+
+test('connected / onConnectedChange follow the welcome, a lost server and the reconnect', async () => {
+  let server = await createSignalServer({ port: 0 })
+  const port = server.port
+  const c = WebSocketSignaling({ url: server.url, minBackoffMs: 20, maxBackoffMs: 200 })
+  c.on('error', () => {})
+  const seen: boolean[] = []
+  const next = (want: boolean): Promise<void> => new Promise(resolve => {
+    const off = c.onConnectedChange(v => { if (v === want) { off(); resolve() } })
+  })
+  c.onConnectedChange(v => seen.push(v))
+  try {
+    assert.equal(c.connected, false)
+    const up = next(true)
+    c.start(new FakeSwarm(randomHex()))
+    await up
+    assert.equal(c.connected, true)
+    const down = next(false)
+    await server.close()
+    await down
+    assert.equal(c.connected, false)
+    const again = next(true)
+    server = await createSignalServer({ port })
+    await again
+    assert.deepEqual(seen, [true, false, true])
+  } finally {
+    await c.close()
+    await server.close()
+  }
+  assert.equal(c.connected, false)
+  assert.deepEqual(seen, [true, false, true, false])
+})
+
+test('reconnectNow() skips a long backoff once the server is back', async () => {
+  let server = await createSignalServer({ port: 0 })
+  const port = server.port
+  const c = WebSocketSignaling({ url: server.url, minBackoffMs: 60_000, maxBackoffMs: 60_000 })
+  c.on('error', () => {})
+  const next = (want: boolean): Promise<void> => new Promise(resolve => {
+    const off = c.onConnectedChange(v => { if (v === want) { off(); resolve() } })
+  })
+  try {
+    const up = next(true)
+    c.start(new FakeSwarm(randomHex()))
+    await up
+    const down = next(false)
+    await server.close()
+    await down // the next retry is now 30–60 s away
+    server = await createSignalServer({ port })
+    const again = next(true)
+    c.reconnectNow()
+    await again
+    assert.equal(c.connected, true)
+  } finally {
+    await c.close()
+    await server.close()
+  }
+})
