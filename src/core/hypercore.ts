@@ -236,7 +236,7 @@ export class Hypercore extends EventEmitter {
   }
 
   /** Looks for a newer length. Snapshots move to the core's current state. */
-  async update (opts: { wait?: boolean } = {}): Promise<boolean> {
+  async update (opts: { wait?: boolean, force?: boolean } = {}): Promise<boolean> {
     await this._ready()
     const core = this.core!
     if (this._snapshot !== null) {
@@ -244,6 +244,8 @@ export class Hypercore extends EventEmitter {
       this._snapshot = await SnapshotView.at(core)
       return this._snapshot.length !== before.length || this._snapshot.fork !== before.fork
     }
+    // hypercore@10: the writer has the newest length by definition; `force` asks peers anyway.
+    if (this.writable && opts.force !== true) return false
     if (core.replicator === null) {
       // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
       if (core.findingPeers === 0) return false

@@ -79,3 +79,18 @@ test('update() with no peers and no discovery running returns false at once', as
   assert.equal(await r.update(), false)
   assert.equal(r.length, 0)
 })
+
+test('update() on a writable core returns false at once even while peers are being found, as hypercore@10 does', async () => {
+  const w = await ourWriter()
+  await w.append(Buffer.from('a'))
+  const done = w.findingPeers()
+  // A reader would wait here until discovery ends; the writer has the newest length already.
+  let settled = false
+  const result = w.update().then(v => { settled = true; return v })
+  await new Promise(resolve => setImmediate(resolve))
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(settled, true, 'the writer did not wait for discovery')
+  assert.equal(await result, false)
+  done()
+  assert.equal(w.length, 1)
+})
