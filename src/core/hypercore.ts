@@ -147,15 +147,19 @@ export class Hypercore extends EventEmitter {
     this.emit('ready')
   }
 
-  /** Closes this session (idempotent); the storage closes with the last session. */
-  close (): Promise<void> {
-    if (this.closing === null) this.closing = this._close()
+  /**
+   * Closes this session (idempotent); the storage closes with the last session. `err` is what
+   * the session's pending `get`s reject with (default SESSION_CLOSED; a conflict closes every
+   * session with CONFLICT).
+   */
+  close (err?: Error): Promise<void> {
+    if (this.closing === null) this.closing = this._close(err ?? null)
     return this.closing
   }
 
-  private async _close (): Promise<void> {
+  private async _close (err: Error | null): Promise<void> {
     await this.opening.catch(() => {})
-    this.waits.abort(HypercoreError.SESSION_CLOSED())
+    this.waits.abort(err ?? HypercoreError.SESSION_CLOSED())
     this._unlisten?.()
     const core = this.core
     try {

@@ -2,13 +2,16 @@
  * Conflicts (§3.5): two writers share one key pair and sign different trees at the same fork.
  * A reader holding one version meets the other: its upgrade proof fails, the id-0 check
  * shows a validly signed different tree, the reader emits `conflict(length, fork, proof)`,
- * stores nothing from that peer, and that connection ends with CONFLICT.
+ * stores nothing from that peer, that connection ends with CONFLICT and every session of the
+ * core closes with it (as the spec and hypercore@10 do); reopened, the core holds exactly
+ * what it held before.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { HypercoreError } from '../../src/errors.js'
 import { muxOf } from '../../src/replication/replicator/index.js'
-import { connect, once, ourReader, ourWriter, refReader, refWriter, text } from './replicator-helpers.js'
+import { Hypercore, MemoryDirectory } from '../../src/index.js'
+import { connect, once, ourWriter, refReader, refWriter, text } from './replicator-helpers.js'
 
 function closedWith (stream: any): Promise<HypercoreError | null> {
   return new Promise(resolve => {
@@ -20,15 +23,29 @@ function closedWith (stream: any): Promise<HypercoreError | null> {
 
 const list = (prefix: string, n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from(prefix + i))
 
-/** A reader (ours) holding all 3 blocks of writer A's version. */
+/** Each reader's storage, so it can be reopened after the conflict closed it. */
+const dirs = new WeakMap<object, MemoryDirectory>()
+
+/** A reader (ours) holding every block of writer A's version. */
 async function readerOf (a: any): Promise<any> {
-  const r = await ourReader(a.key)
+  const dir = new MemoryDirectory()
+  const r = new Hypercore(dir, a.key)
+  await r.ready()
+  dirs.set(r, dir)
   const c = connect(a, r)
   await once(r, 'peer-add')
   await r.update({ wait: true })
   await r.download({ start: 0, end: a.length }).done()
   await c.done()
   return r
+}
+
+/** Waits for the conflict to close `r` (pending gets rejected with CONFLICT), then reopens its storage. */
+async function reopenedAfterConflict (r: any): Promise<any> {
+  if (!r.closed) await once(r, 'close')
+  const again = new Hypercore(dirs.get(r)!, r.key)
+  await again.ready()
+  return again
 }
 
 async function snapshot (r: any): Promise<{ length: number, fork: number, hash: string, blocks: string[] }> {
@@ -72,8 +89,10 @@ for (const [name, makeConflicting] of writers) {
     // The failed upgrade proof that started the check.
     assert.equal((verificationErrors[0] as HypercoreError).code, 'INVALID_SIGNATURE')
 
-    assert.deepEqual(await snapshot(r), before)
-    assert.equal(r.closed, false)
+    const reopened = await reopenedAfterConflict(r)
+    assert.equal(r.closed, true, 'every session closed on the conflict (§3.5)')
+    assert.deepEqual(await snapshot(reopened), before)
+    await reopened.close()
     // The reader showed the writer its own tree before closing (§3.5): the writer sees it too.
     const [wLength, wFork] = await writerSaw
     assert.equal(wLength, 3)
@@ -96,7 +115,9 @@ test('a reader holding a hypercore@10 writer\'s version meets our writer with th
   assert.equal(length, 4)
   assert.equal(fork, 0)
   assert.equal((await closed)?.code, 'CONFLICT')
-  assert.deepEqual(await snapshot(r), before)
+  const reopened = await reopenedAfterConflict(r)
+  assert.deepEqual(await snapshot(reopened), before)
+  await reopened.close()
   await c.done()
 })
 

@@ -131,6 +131,13 @@ export class Replicator implements ReplicatorHook, PeerHost {
     for (const s of [...this.core.sessions]) (s as EventEmitter).emit(name, ...args)
   }
 
+  /** Closes every session of the core (the last one closes the core and this replicator). */
+  private _closeSessions (err: Error): void {
+    for (const s of [...this.core.sessions]) {
+      void (s as { close: (err?: Error) => Promise<void> }).close(err).catch(() => {})
+    }
+  }
+
   // --- PeerHost: channel events --------------------------------------------------------------
 
   onopen (peer: Peer): void {
@@ -280,10 +287,17 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (conflict !== null) {
       // hypercore@10 emits (proof.upgrade.length, proof.fork, proof) on every session.
       this.emit('conflict', conflict.length, conflict.fork, m)
-      // §3.5: show the peer our own tree from 0, so it sees the conflict too, then end.
+      // §3.5: show every peer our own tree from 0 (so this one sees the conflict too), close
+      // the channels and every session of the core, and end this connection.
       const ours = await answer(this.core, { id: 0, fork: this.core.fork, block: null, hash: null, seek: null, upgrade: { start: 0, length: this.core.length }, manifest: false, priority: 0 })
-      if (ours !== null && !peer.closed) peer.sendData(ours)
-      throw HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
+      if (ours !== null) for (const p of [...this.peers]) if (!p.closed) p.sendData(ours)
+      const err = HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
+      // The throw ends this connection with CONFLICT once our tree is written; the sessions
+      // close after that (closing them first would close its channel quietly instead).
+      const stream = peer.stream
+      if (stream.destroyed) this._closeSessions(err)
+      else stream.once('close', () => this._closeSessions(err))
+      throw err
     }
     if (original !== null) throw original
   }
