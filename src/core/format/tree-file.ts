@@ -80,8 +80,15 @@ export class TreeFile implements NodeReader {
   private _flushing: Map<number, TreeNode | null> | null = null
   private _flushingCut: number | null = null
   private _fileBytes: number
-  /** Bumped by every put, truncate and flush (see `get`). */
-  private _changes = 0
+  /**
+   * Bumped by whatever can make a record read from the file stale or drop a newer value from
+   * memory: `truncate`, a flush that cuts, `clearCache` and a cache generation dropped whole
+   * (see `get`). Puts and ordinary flushes do not: a put stays visible in memory (pending, then
+   * the flush in progress, then the cache) until one of those happens.
+   */
+  private _epoch = 0
+  /** Reads in flight, by node index, with the epoch each started in (see `get`). */
+  private readonly _reading = new Map<number, { epoch: number, node: Promise<TreeNode | null> }>()
 
   private constructor (storage: RandomAccessStorage, fileBytes: number, cacheSize: number) {
     this.storage = storage
@@ -122,17 +129,31 @@ export class TreeFile implements NodeReader {
   async get (index: number): Promise<TreeNode | null> {
     const known = this.getCached(index)
     if (known !== undefined) return known
-    const changes = this._changes
+    // Concurrent gets of one node share its read (a reader's requests in flight all ask about
+    // the same upper nodes at once), unless the epoch moved since it started: a put evicted
+    // meanwhile may have changed the record.
+    const reading = this._reading.get(index)
+    if (reading !== undefined && reading.epoch === this._epoch) return await reading.node
+    const epoch = this._epoch
+    const node = this._read(index, epoch)
+    this._reading.set(index, { epoch, node })
+    try {
+      return await node
+    } finally {
+      if (this._reading.get(index)?.node === node) this._reading.delete(index)
+    }
+  }
+
+  private async _read (index: number, epoch: number): Promise<TreeNode | null> {
     const bytes = await this._io.read(index * NODE_BYTES, NODE_BYTES)
     const node = decodeNode(index, bytes)
-    // A put/truncate/flush may have landed while we read: theirs wins, and what we read may
-    // be stale, so it is cached only if nothing changed meanwhile (a stale blank would hide
-    // a stored node).
-    if (changes !== this._changes) {
-      const now = this.getCached(index)
-      return now !== undefined ? now : node
-    }
-    this._remember(index, node)
+    // A put to this index while we read wins, and is still in memory (getCached) unless the
+    // epoch moved. What we read is cached only if neither happened: a stale blank would hide a
+    // stored node, a stale node would outlive a truncate. (Caching blanks matters: a sparse
+    // reader asks about its holes on every request while puts land all the time.)
+    const now = this.getCached(index)
+    if (now !== undefined) return now
+    if (epoch === this._epoch) this._remember(index, node)
     return node
   }
 
@@ -166,7 +187,6 @@ export class TreeFile implements NodeReader {
 
   /** Buffers nodes for the next flush. Visible to `get` at once. */
   put (nodes: Iterable<TreeNode>): void {
-    this._changes++
     for (const n of nodes) {
       _checkNode(n)
       this._pending.set(n.index, n)
@@ -187,7 +207,7 @@ export class TreeFile implements NodeReader {
    */
   truncate (length: number): void {
     if (!Number.isSafeInteger(length) || length < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(length)}`)
-    this._changes++
+    this._epoch++
     const cut = length === 0 ? 0 : 2 * length - 1
     const head = 2 * length
     for (const i of [...this._pending.keys()]) if (i >= head) this._pending.delete(i)
@@ -217,7 +237,7 @@ export class TreeFile implements NodeReader {
     this._cutIndex = null
     this._flushing = pending
     this._flushingCut = cut
-    this._changes++
+    if (cut !== null) this._epoch++
     try {
       if (cut !== null && this._fileBytes > cut * NODE_BYTES) {
         await this._io.truncate(cut * NODE_BYTES)
@@ -247,12 +267,13 @@ export class TreeFile implements NodeReader {
       this._flushing = null
       this._flushingCut = null
     }
-    this._changes++
+    if (cut !== null) this._epoch++
     for (const [i, n] of pending) this._remember(i, n)
   }
 
   /** Drops the read cache (buffered writes stay). */
   clearCache (): void {
+    this._epoch++
     this._young.clear()
     this._old.clear()
   }
@@ -267,6 +288,7 @@ export class TreeFile implements NodeReader {
     if (this._young.size >= Math.max(1, this._cacheSize >>> 1) && !this._young.has(index)) {
       this._old = this._young
       this._young = new Map()
+      this._epoch++
     }
     this._young.set(index, node)
   }

@@ -1,0 +1,154 @@
+/**
+ * @module test/core/format/tree-file-cache
+ * The tree file's read cache under concurrency: a record read from the file while puts,
+ * flushes, truncates or cache evictions land is cached only when it cannot be stale, and a
+ * blank record (a sparse reader's hole) is cached even while other nodes are being written.
+ * Reads are held with their bytes taken at call time, so a held read returns what the file
+ * held before the racing write — the stale value a wrong cache would keep.
+ */
+import { test } from 'node:test'
+import { TreeFile } from '../../../src/core/format/tree-file.js'
+import type { RandomAccessStorage } from '../../../src/storage/types.js'
+import type { TreeNode } from '../../../src/tree/types.js'
+import { deepEqual, equal } from '../../helpers/assert.js'
+import { ram } from './helpers.js'
+
+function node (index: number, size = index + 1): TreeNode {
+  return { index, size, hash: new Uint8Array(32).fill((index % 250) + 1) }
+}
+
+interface Gated {
+  file: RandomAccessStorage
+  /** Reads that reached the storage. */
+  reads: () => number
+  /** Holds the callback of the next read (its bytes are taken now); resolves the release function once that read is issued. */
+  holdNext: () => Promise<() => void>
+}
+
+/** A file with nodes 0..9 except 5 (a blank record inside the file). */
+async function gatedFile (): Promise<Gated> {
+  const file = ram()
+  const w = await TreeFile.open(file)
+  w.put([0, 1, 2, 3, 4, 6, 7, 8, 9].map(i => node(i)))
+  await w.flush()
+  let reads = 0
+  let hold: ((release: () => void) => void) | null = null
+  const read = file.read.bind(file)
+  file.read = (offset, size, cb) => {
+    reads++
+    const h = hold
+    hold = null
+    if (h === null) return read(offset, size, cb)
+    read(offset, size, (err, data) => { h(() => cb(err, data)) })
+  }
+  return {
+    file,
+    reads: () => reads,
+    holdNext: async () => await new Promise(resolve => { hold = resolve })
+  }
+}
+
+test('tree file cache: a blank read while other nodes are put and flushed is cached', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file)
+  const held = g.holdNext()
+  const pending = t.get(5)
+  const release = await held
+  t.put([node(10), node(11)])
+  await t.flush()
+  release()
+  equal(await pending, null)
+  const before = g.reads()
+  equal(await t.get(5), null)
+  equal(g.reads(), before, 'the blank came from the cache')
+})
+
+test('tree file cache: a put to the same index while its blank is read wins, before and after the flush', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file)
+  const held = g.holdNext()
+  const pending = t.get(5)
+  const release = await held
+  t.put([node(5, 99)])
+  release()
+  deepEqual(await pending, node(5, 99), 'the pending put wins over the blank read')
+  await t.flush()
+  deepEqual(await t.get(5), node(5, 99))
+})
+
+test('tree file cache: a put flushed while its blank is read is not hidden by the stale blank', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file)
+  const held = g.holdNext()
+  const pending = t.get(5)
+  const release = await held
+  t.put([node(5, 99)])
+  await t.flush()
+  release()
+  deepEqual(await pending, node(5, 99))
+  deepEqual(await t.get(5), node(5, 99))
+  t.clearCache()
+  deepEqual(await t.get(5), node(5, 99), 'and it is on disk')
+})
+
+test('tree file cache: a node read while a truncate lands is not cached', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file)
+  const held = g.holdNext()
+  const pending = t.get(8)
+  const release = await held
+  t.truncate(3) // cuts at flat index 5
+  await t.flush()
+  release()
+  equal(await pending, null, 'the truncate wins')
+  equal(await t.get(8), null)
+  t.put([node(8, 77)])
+  await t.flush()
+  deepEqual(await t.get(8), node(8, 77))
+})
+
+test('tree file cache: a blank read whose racing put was evicted from the cache meanwhile is not cached', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file, { cacheSize: 2 }) // generations of 1 entry
+  const held = g.holdNext()
+  const pending = t.get(5)
+  const release = await held
+  t.put([node(5, 99)])
+  await t.flush()
+  // Push node 5 out of both generations.
+  await t.get(0); await t.get(1); await t.get(2)
+  release()
+  const got = await pending
+  // The stale blank must not be remembered: the next get reads the file again.
+  ok5(got)
+  deepEqual(await t.get(5), node(5, 99))
+})
+
+/** A read racing a put and an eviction may answer either value, but never poison later gets. */
+function ok5 (got: TreeNode | null): void {
+  if (got !== null) deepEqual(got, node(5, 99))
+}
+
+test('tree file cache: concurrent gets of one node share one read', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file)
+  const before = g.reads()
+  const got = await Promise.all([t.get(5), t.get(5), t.get(7), t.get(5), t.get(7)])
+  deepEqual(got, [null, null, node(7), null, node(7)])
+  equal(g.reads() - before, 2)
+})
+
+test('tree file cache: a get after a racing put was evicted does not join the stale read', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file, { cacheSize: 2 })
+  const held = g.holdNext()
+  const first = t.get(5)
+  const release = await held
+  t.put([node(5, 99)])
+  await t.flush()
+  await t.get(0); await t.get(1); await t.get(2) // node 5 leaves the cache
+  const second = t.get(5)
+  release()
+  ok5(await first)
+  deepEqual(await second, node(5, 99), 'a fresh read, not the one started before the put')
+})
