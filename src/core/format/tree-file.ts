@@ -233,6 +233,7 @@ export class TreeFile implements NodeReader {
   async flush (): Promise<void> {
     const pending = this._pending
     const cut = this._cutIndex
+    const overlapping = this._flushing !== null
     this._pending = new Map()
     this._cutIndex = null
     this._flushing = pending
@@ -243,7 +244,14 @@ export class TreeFile implements NodeReader {
         await this._io.truncate(cut * NODE_BYTES)
         this._fileBytes = cut * NODE_BYTES
       }
-      const indexes = [...pending.keys()].sort((a, b) => a - b)
+      // A verified proof re-puts every node on its path to the root, mostly ones already in
+      // the file: those are skipped. The cache holds what the file holds, unless this flush
+      // cuts the file (a node at the cut index must be written again, as hypercore@10 does)
+      // or another flush is still writing.
+      const skipKnown = cut === null && !overlapping
+      const indexes: number[] = []
+      for (const [i, n] of pending) if (!skipKnown || !this._onDisk(n)) indexes.push(i)
+      indexes.sort((a, b) => a - b)
       let k = 0
       while (k < indexes.length) {
         let run = 1
@@ -280,6 +288,20 @@ export class TreeFile implements NodeReader {
 
   async close (): Promise<void> {
     await this._io.close()
+  }
+
+  /** Whether `n` is a node the read cache holds as is (so the file holds it too). */
+  private _onDisk (n: TreeNode | null): boolean {
+    if (n === null) return false
+    let known = this._young.get(n.index)
+    if (known === undefined) known = this._old.get(n.index)
+    if (known === undefined || known === null) return false
+    if (known === n) return true
+    if (known.size !== n.size) return false
+    const a = known.hash
+    const b = n.hash
+    for (let i = 0; i < HASH_BYTES; i++) if (a[i] !== b[i]) return false
+    return true
   }
 
   /** Caches a node or a blank in the young generation (see `_young`); at most `cacheSize` entries in all. */

@@ -7,11 +7,11 @@
  * held before the racing write — the stale value a wrong cache would keep.
  */
 import { test } from 'node:test'
-import { TreeFile } from '../../../src/core/format/tree-file.js'
+import { decodeNode, TreeFile } from '../../../src/core/format/tree-file.js'
 import type { RandomAccessStorage } from '../../../src/storage/types.js'
 import type { TreeNode } from '../../../src/tree/types.js'
-import { deepEqual, equal } from '../../helpers/assert.js'
-import { ram } from './helpers.js'
+import { bytesEqual, deepEqual, equal } from '../../helpers/assert.js'
+import { ram, readAll } from './helpers.js'
 
 function node (index: number, size = index + 1): TreeNode {
   return { index, size, hash: new Uint8Array(32).fill((index % 250) + 1) }
@@ -151,4 +151,42 @@ test('tree file cache: a get after a racing put was evicted does not join the st
   release()
   ok5(await first)
   deepEqual(await second, node(5, 99), 'a fresh read, not the one started before the put')
+})
+
+test('tree file cache: a flush skips nodes the file already holds, and the bytes stay the same', async () => {
+  const file = ram()
+  const t = await TreeFile.open(file)
+  t.put([0, 1, 2, 3, 4].map(i => node(i)))
+  await t.flush()
+  const before = await readAll(file)
+  const writes: number[] = []
+  const write = file.write.bind(file)
+  file.write = (offset, data, cb) => { writes.push(offset / 40); write(offset, data, cb) }
+  // The same nodes again (fresh objects), one changed, one new.
+  t.put([0, 1, 2, 3, 4].map(i => node(i)).concat([node(6)]))
+  t.put([node(2, 50)])
+  await t.flush()
+  deepEqual(writes, [2, 6])
+  const after = await readAll(file)
+  bytesEqual(after.subarray(0, 2 * 40), before.subarray(0, 2 * 40))
+  deepEqual(decodeNode(2, after, 2 * 40), node(2, 50))
+  bytesEqual(after.subarray(3 * 40, 5 * 40), before.subarray(3 * 40, 5 * 40))
+  deepEqual(decodeNode(6, after, 6 * 40), node(6))
+})
+
+test('tree file cache: a known node put again before a truncate that cuts at its index is written back (as with a cold cache)', async () => {
+  const bytesAfter = async (warm: boolean): Promise<Uint8Array> => {
+    const file = ram()
+    const w = await TreeFile.open(file)
+    w.put([0, 1, 2, 3, 4, 5, 6].map(i => node(i)))
+    await w.flush()
+    const t = warm ? w : await TreeFile.open(file)
+    t.put([node(5)]) // 2·3 − 1: the cut index of truncate(3)
+    t.truncate(3)
+    await t.flush()
+    return await readAll(file)
+  }
+  const cold = await bytesAfter(false)
+  equal(cold.byteLength, 6 * 40, 'node 5 is written back past the cut')
+  bytesEqual(await bytesAfter(true), cold)
 })
