@@ -107,11 +107,16 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
 
 /** The tree as it will be after `batch`: its roots over the batch's nodes, then the stored ones. */
 function overlayTree (core: Core, batch: TreeBatch): MerkleTree {
-  const fresh = new Map<number, TreeNode>()
-  for (const n of batch.nodes) fresh.set(n.index, n)
+  // A scan, not a Map: a batch holds a few dozen nodes and this runs once per stored block.
+  // From the end, so a later node of the same index wins (as a Map built in order would).
+  const nodes = batch.nodes
+  const fresh = (i: number): TreeNode | undefined => {
+    for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k]!.index === i) return nodes[k]
+    return undefined
+  }
   const reader: NodeReader = {
-    get: async (i) => fresh.get(i) ?? await core.tree.get(i),
-    getCached: (i) => fresh.get(i) ?? core.tree.getCached(i)
+    get: async (i) => fresh(i) ?? await core.tree.get(i),
+    getCached: (i) => fresh(i) ?? core.tree.getCached(i)
   }
   return new MerkleTree(reader, { length: batch.length, roots: batch.roots, fork: batch.fork, signature: batch.signature })
 }

@@ -43,9 +43,14 @@ export function decodeNode (index: number, bytes: Uint8Array, offset = 0): TreeN
   const lo = view.getUint32(0, true)
   const hi = view.getUint32(4, true)
   const hash = bytes.subarray(offset + 8, offset + NODE_BYTES)
-  if (lo === 0 && hi === 0 && hash.every(b => b === 0)) return null
+  if (lo === 0 && hi === 0 && _allZero(hash)) return null
   if (hi >= 0x200000) throw HypercoreError.DECODING_ERROR(`tree node ${index}: size does not fit in 53 bits (corrupt tree file?)`)
   return { index, size: hi * 0x100000000 + lo, hash: new Uint8Array(hash) }
+}
+
+function _allZero (bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false
+  return true
 }
 
 function _checkNode (n: TreeNode): void {
@@ -81,6 +86,17 @@ export class TreeFile implements NodeReader {
   private _flushingCut: number | null = null
   private _fileBytes: number
   /**
+   * Records at this index and above held nothing when the file was opened (or were cut off
+   * since); of those, the file holds only what a flush of ours wrote, marked in `_written`.
+   * So a node there that is not marked is blank without a read: a fresh replica's file grows
+   * past holes it fills later, and otherwise each hole is read once. (`get` answers this, not
+   * `getCached`: answering it synchronously changed the replicator's timing enough to hang a
+   * download retried after a full disk — test/replication/replicator-late.test.ts.)
+   */
+  private _freshFrom: number
+  /** Bitmap of the records at `_freshFrom` and above that a flush wrote (see `_freshFrom`). */
+  private _written = new Uint8Array(0)
+  /**
    * Bumped by whatever can make a record read from the file stale or drop a newer value from
    * memory: `truncate`, a flush that cuts, `clearCache` and a cache generation dropped whole
    * (see `get`). Puts and ordinary flushes do not: a put stays visible in memory (pending, then
@@ -94,6 +110,7 @@ export class TreeFile implements NodeReader {
     this.storage = storage
     this._io = promisify(storage)
     this._fileBytes = fileBytes
+    this._freshFrom = Math.ceil(fileBytes / NODE_BYTES)
     this._cacheSize = cacheSize
   }
 
@@ -132,6 +149,7 @@ export class TreeFile implements NodeReader {
     // Concurrent gets of one node share its read (a reader's requests in flight all ask about
     // the same upper nodes at once), unless the epoch moved since it started: a put evicted
     // meanwhile may have changed the record.
+    if (index >= this._freshFrom && !this._wasWritten(index)) return null
     const reading = this._reading.get(index)
     if (reading !== undefined && reading.epoch === this._epoch) return await reading.node
     const epoch = this._epoch
@@ -244,6 +262,7 @@ export class TreeFile implements NodeReader {
         await this._io.truncate(cut * NODE_BYTES)
         this._fileBytes = cut * NODE_BYTES
       }
+      if (cut !== null) this._forgetWrittenFrom(cut)
       // A verified proof re-puts every node on its path to the root, mostly ones already in
       // the file: those are skipped. The cache holds what the file holds, unless this flush
       // cuts the file (a node at the cut index must be written again, as hypercore@10 does)
@@ -264,6 +283,7 @@ export class TreeFile implements NodeReader {
         }
         await this._io.write(first * NODE_BYTES, buf)
         this._fileBytes = Math.max(this._fileBytes, (first + run) * NODE_BYTES)
+        this._markWritten(first, run)
         k += run
       }
     } catch (err) {
@@ -288,6 +308,38 @@ export class TreeFile implements NodeReader {
 
   async close (): Promise<void> {
     await this._io.close()
+  }
+
+  private _wasWritten (index: number): boolean {
+    const i = index - this._freshFrom
+    return (i >>> 3) < this._written.length && (this._written[i >>> 3]! & (1 << (i & 7))) !== 0
+  }
+
+  private _markWritten (first: number, run: number): void {
+    const from = Math.max(first, this._freshFrom) - this._freshFrom
+    const to = first + run - this._freshFrom
+    if (to <= from) return
+    const need = ((to - 1) >>> 3) + 1
+    if (need > this._written.length) {
+      const grown = new Uint8Array(Math.max(need, this._written.length * 2, 64))
+      grown.set(this._written)
+      this._written = grown
+    }
+    for (let i = from; i < to; i++) this._written[i >>> 3]! |= 1 << (i & 7)
+  }
+
+  /** The file was cut at record `cut`: nothing at or above it holds a record any more. */
+  private _forgetWrittenFrom (cut: number): void {
+    if (cut <= this._freshFrom) {
+      this._freshFrom = cut
+      this._written = new Uint8Array(0)
+      return
+    }
+    const i = cut - this._freshFrom
+    const byte = i >>> 3
+    if (byte >= this._written.length) return
+    this._written[byte]! &= (1 << (i & 7)) - 1
+    this._written.fill(0, byte + 1)
   }
 
   /** Whether `n` is a node the read cache holds as is (so the file holds it too). */

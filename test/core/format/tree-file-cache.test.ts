@@ -190,3 +190,80 @@ test('tree file cache: a known node put again before a truncate that cuts at its
   equal(cold.byteLength, 6 * 40, 'node 5 is written back past the cut')
   bytesEqual(await bytesAfter(true), cold)
 })
+
+/** A RAM file counting reads, and optionally failing the next write. */
+function countingFile (bytes?: Uint8Array): { file: RandomAccessStorage, reads: () => number, failNextWrite: () => void } {
+  const file = ram(bytes)
+  let reads = 0
+  let fail = false
+  const read = file.read.bind(file)
+  const write = file.write.bind(file)
+  file.read = (offset, size, cb) => { reads++; read(offset, size, cb) }
+  file.write = (offset, data, cb) => {
+    if (!fail) return write(offset, data, cb)
+    fail = false
+    // A torn write: the first record lands, then the write fails.
+    write(offset, data.subarray(0, 40), () => cb?.(new Error('disk full')))
+  }
+  return { file, reads: () => reads, failNextWrite: () => { fail = true } }
+}
+
+test('tree file cache: holes the file grew past since open are blank without a read; written records are read', async () => {
+  const f = countingFile()
+  const t = await TreeFile.open(f.file)
+  t.put([node(0), node(6)])
+  await t.flush()
+  t.clearCache()
+  equal(t.byteLength, 7 * 40)
+  equal(await t.get(3), null)
+  equal(f.reads(), 0, 'a hole inside the file, never written: no read')
+  deepEqual(await t.get(6), node(6))
+  deepEqual(await t.get(0), node(0))
+  equal(f.reads(), 2)
+  // The same file opened again: everything in it may be a record, so holes are read once.
+  const again = await TreeFile.open(f.file)
+  const opened = f.reads()
+  equal(await again.get(3), null)
+  equal(f.reads(), opened + 1)
+})
+
+test('tree file cache: after a cut, records past it are blank until written again', async () => {
+  for (const reopen of [false, true]) {
+    const f = countingFile()
+    let t = await TreeFile.open(f.file)
+    t.put(Array.from({ length: 10 }, (_, i) => node(i)))
+    await t.flush()
+    if (reopen) t = await TreeFile.open(f.file) // the cut then falls below the records known at open
+    t.truncate(3) // cut at 5
+    await t.flush()
+    t.put([node(8, 80)])
+    await t.flush()
+    t.clearCache()
+    const before = f.reads()
+    equal(await t.get(7), null, `reopen=${String(reopen)}: cut off`)
+    equal(await t.get(6), null)
+    equal(f.reads(), before, 'records cut off and not written since: no read')
+    deepEqual(await t.get(8), node(8, 80))
+    deepEqual(await t.get(2), node(2))
+    // Same answers from the bytes alone.
+    const cold = await TreeFile.open(f.file)
+    for (const i of [2, 6, 7, 8]) deepEqual(await cold.get(i), await t.get(i), `node ${i}`)
+  }
+})
+
+test('tree file cache: a torn flush keeps its nodes buffered, and the retry makes them readable', async () => {
+  const f = countingFile()
+  const t = await TreeFile.open(f.file)
+  t.put([node(0)])
+  await t.flush()
+  t.put([node(4), node(5), node(6)])
+  f.failNextWrite()
+  let failed = false
+  try { await t.flush() } catch { failed = true }
+  equal(failed, true)
+  deepEqual(await t.get(5), node(5), 'still buffered')
+  await t.flush()
+  t.clearCache()
+  for (const i of [4, 5, 6]) deepEqual(await t.get(i), node(i))
+  equal(await t.get(2), null)
+})
