@@ -9,8 +9,10 @@
  * Runs under the core's lock (Core.insertVerified), with the batch verified against the tree
  * as it is now.
  */
-import { MerkleTree, type TreeBatch } from '../tree/merkle-tree.js'
-import type { NodeReader, TreeNode } from '../tree/types.js'
+import { HypercoreError } from '../errors.js'
+import * as flat from '../tree/flat.js'
+import type { TreeBatch } from '../tree/merkle-tree.js'
+import type { TreeNode } from '../tree/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
 import type { Core, CoreUpdate } from './core.js'
 import { addReorgHint } from './replay.js'
@@ -74,8 +76,7 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
   if (storeBlock) {
     // The offset comes from the tree as it will be (the block may lie in the upgraded part).
     // (the proof's own nodes are not in the tree file yet, and may be the ones needed).
-    const after = overlayTree(core, batch)
-    const offset = await after.byteOffset(block.index)
+    const offset = await offsetAfter(core, batch, block.index)
     await core.data.writeBlocks(offset, [block.value])
   }
   const entry: OplogEntry = {
@@ -105,18 +106,44 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
   return { batch, upgrade: batch.upgraded, reorgFrom: reorg ? oldLength : null, stored: storeBlock && !reorg, updates }
 }
 
-/** The tree as it will be after `batch`: its roots over the batch's nodes, then the stored ones. */
-function overlayTree (core: Core, batch: TreeBatch): MerkleTree {
-  // A scan, not a Map: a batch holds a few dozen nodes and this runs once per stored block.
-  // From the end, so a later node of the same index wins (as a Map built in order would).
+/**
+ * Byte offset of block `blockIndex` in the tree as it will be after `batch` (§6.4): the sizes
+ * of the roots left of it plus the left children on the way down, each taken from the batch's
+ * nodes, else the stored tree. (MerkleTree.byteOffset's walk, without building a tree over an
+ * overlay reader for every stored block.)
+ */
+async function offsetAfter (core: Core, batch: TreeBatch, blockIndex: number): Promise<number> {
   const nodes = batch.nodes
-  const fresh = (i: number): TreeNode | undefined => {
-    for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k]!.index === i) return nodes[k]
-    return undefined
+  const target = 2 * blockIndex
+  let offset = 0
+  for (const root of batch.roots) {
+    if (flat.rightSpan(root.index) < target) {
+      offset += root.size
+      continue
+    }
+    let i = root.index
+    let half = 2 ** flat.depth(i) / 2 // the children of i are i ± half
+    while (i !== target) {
+      if (target < i) {
+        i -= half
+      } else {
+        const left = inBatch(nodes, i - half) ?? core.tree.getCached(i - half) ?? await core.tree.get(i - half)
+        if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i - half} is not available`)
+        offset += left.size
+        i += half
+      }
+      half /= 2
+    }
+    return offset
   }
-  const reader: NodeReader = {
-    get: async (i) => fresh(i) ?? await core.tree.get(i),
-    getCached: (i) => fresh(i) ?? core.tree.getCached(i)
-  }
-  return new MerkleTree(reader, { length: batch.length, roots: batch.roots, fork: batch.fork, signature: batch.signature })
+  throw HypercoreError.ASSERTION(`block ${blockIndex} is not under any root`)
+}
+
+/**
+ * Node `index` among a batch's nodes: a scan, not a Map, as a batch holds a few dozen nodes and
+ * this runs for every stored block. From the end, so a later node of the same index wins.
+ */
+function inBatch (nodes: readonly TreeNode[], index: number): TreeNode | undefined {
+  for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k]!.index === index) return nodes[k]
+  return undefined
 }
