@@ -54,6 +54,8 @@ export class RangeHandle extends EventEmitter {
    */
   private _next = 0
   private _ready = false
+  /** Updates that arrived before `_init` finished, replayed once it has. */
+  private readonly _early: Array<[CoreUpdate, number]> = []
   private _resolve: () => void = () => {}
   private _reject: (err: Error) => void = () => {}
   private readonly _done: Promise<void>
@@ -96,12 +98,18 @@ export class RangeHandle extends EventEmitter {
     const core = this._rep.core
     for (const i of this._indexesUpTo(core.length)) if (await core.bitfield.get(i)) this._mark(i, 0)
     this._ready = true
+    // Blocks stored while the bitfield was being read (after their index was checked) would
+    // otherwise never count, and the range would wait for ever: replay what happened meanwhile.
+    for (const [u, bytes] of this._early.splice(0)) this._onlocal(u, bytes)
     this._check()
   }
 
   /** @internal A core update: count blocks of ours that arrived. */
   _onlocal (u: CoreUpdate, blockBytes: number): void {
-    if (!this._ready) return
+    if (!this._ready) {
+      this._early.push([u, blockBytes])
+      return
+    }
     if (u.type === 'download') this._mark(u.start, blockBytes)
     if (u.type === 'append' && this._rep.core.writable) for (const i of this._indexesIn(u.start, u.end)) this._mark(i, 0)
     else if (u.type === 'truncate' || u.type === 'clear') {
