@@ -89,9 +89,8 @@ export class TreeFile implements NodeReader {
    * Records at this index and above held nothing when the file was opened (or were cut off
    * since); of those, the file holds only what a flush of ours wrote, marked in `_written`.
    * So a node there that is not marked is blank without a read: a fresh replica's file grows
-   * past holes it fills later, and otherwise each hole is read once. (`get` answers this, not
-   * `getCached`: answering it synchronously changed the replicator's timing enough to hang a
-   * download retried after a full disk — test/replication/replicator-late.test.ts.)
+   * past holes it fills later, and otherwise each hole is read once. `getCached` answers it
+   * synchronously, so the tree's missing-node walks skip a promise per hole.
    */
   private _freshFrom: number
   /** Bitmap of the records at `_freshFrom` and above that a flush wrote (see `_freshFrom`). */
@@ -149,7 +148,6 @@ export class TreeFile implements NodeReader {
     // Concurrent gets of one node share its read (a reader's requests in flight all ask about
     // the same upper nodes at once), unless the epoch moved since it started: a put evicted
     // meanwhile may have changed the record.
-    if (index >= this._freshFrom && !this._wasWritten(index)) return null
     const reading = this._reading.get(index)
     if (reading !== undefined && reading.epoch === this._epoch) return await reading.node
     const epoch = this._epoch
@@ -200,6 +198,7 @@ export class TreeFile implements NodeReader {
       return old
     }
     if ((index + 1) * NODE_BYTES > this._fileBytes) return null
+    if (index >= this._freshFrom && !this._wasWritten(index)) return null
     return undefined
   }
 
