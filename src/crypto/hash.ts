@@ -173,6 +173,9 @@ export function leafHash (data: Uint8Array): Uint8Array {
 function _assertNode (node: unknown, name: string): asserts node is TreeNode {
   if (node === null || typeof node !== 'object') throw HypercoreError.BAD_ARGUMENT(`${name} must be a tree node`)
   const n = node as TreeNode
+  // The common case checks without building the messages (a parent hash per proof node).
+  if (Number.isSafeInteger(n.index) && n.index >= 0 && Number.isSafeInteger(n.size) && n.size >= 0 &&
+    n.hash instanceof Uint8Array && n.hash.byteLength === 32) return
   _assertUint(n.index, `${name}.index`)
   _assertUint(n.size, `${name}.size`)
   _assertBytes(n.hash, `${name}.hash`, 32)
