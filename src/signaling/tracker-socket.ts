@@ -6,6 +6,7 @@
  */
 import { WebSocketImpl } from '#platform/websocket'
 import { HypercoreError } from '../errors.js'
+import { retryDelay } from './retry-delay.js'
 
 export interface TrackerSocketHandlers {
   /** The socket (re)opened: announce everything again. */
@@ -114,7 +115,7 @@ export class TrackerSocket {
 
   private failed (opened: boolean, cause: unknown): void {
     if (this.closed) return
-    const delay = Math.min(this.maxMs, this.minMs * 2 ** this.attempts) * (0.75 + Math.random() * 0.5)
+    const delay = retryDelay(this.attempts, this.minMs, this.maxMs)
     this.attempts++
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null

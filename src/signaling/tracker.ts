@@ -11,7 +11,7 @@
  * (while the swarm wants more peers); offers nobody answered are destroyed after
  * `offerTimeoutMs`. Nothing here throws into the swarm: failures are 'error' events.
  */
-import { EventEmitter } from 'events'
+import { ErrorEvents } from './error-events.js'
 import { HypercoreError } from '../errors.js'
 import type { SignalData, WebRtcPeer } from '../transport/types.js'
 import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
@@ -60,7 +60,7 @@ interface Tracker {
 
 const HEX64 = /^[0-9a-f]{64}$/
 
-export class TrackerSignaling extends EventEmitter implements SignalingClient {
+export class TrackerSignaling extends ErrorEvents implements SignalingClient {
   readonly name = 'tracker'
   private readonly numOffers: number
   private readonly intervalMs: number | null
@@ -321,16 +321,9 @@ export class TrackerSignaling extends EventEmitter implements SignalingClient {
     }
   }
 
-  /**
-   * Reports without throwing: an EventEmitter with no 'error' listener would throw, and a
-   * listener that throws must not unwind into a socket or timer callback of ours.
-   */
+  /** Reports without throwing (ErrorEvents: no listener is fine, a throwing one is contained). */
   private fail (err: Error): void {
-    for (const listener of this.rawListeners('error') as Array<(err: Error) => void>) {
-      try {
-        listener.call(this, err)
-      } catch {}
-    }
+    this.emitError(err)
   }
 }
 

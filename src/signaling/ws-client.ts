@@ -15,6 +15,7 @@ import { HypercoreError } from '../errors.js'
 import type { SignalData } from '../transport/types.js'
 import { ErrorEvents } from './error-events.js'
 import { PeerRouter } from './peer-router.js'
+import { retryDelay } from './retry-delay.js'
 import { CLOSE, isHex64, isSignalData, parseServerMessage, type ClientMessage, type ServerLimits } from './protocol.js'
 import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
 
@@ -213,10 +214,8 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
 
   private retry (): void {
     if (this.closed || this.retryTimer !== null) return
-    const base = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.attempts, 30))
+    const delay = retryDelay(this.attempts, this.minBackoffMs, this.maxBackoffMs)
     this.attempts++
-    // Jitter spreads the reconnects of many clients after a server restart.
-    const delay = base / 2 + Math.random() * base / 2
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
       this.connect()

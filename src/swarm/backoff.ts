@@ -5,6 +5,7 @@
  * the same moment do not re-announce in lockstep. A connection that stayed up long enough
  * resets the count, so a peer that is usually fine reconnects quickly after one drop.
  */
+import { retryDelay } from '../signaling/retry-delay.js'
 
 export interface BackoffOptions {
   initial?: number
@@ -33,8 +34,7 @@ export class Backoff {
   fail (key: string, livedMs = 0): number {
     const before = livedMs >= this.stableAfter ? 0 : this._failures.get(key) ?? 0
     this._failures.set(key, before + 1)
-    const base = Math.min(this.max, this.initial * 2 ** Math.min(before, 30))
-    return Math.round(base * (0.75 + 0.5 * this._random()))
+    return retryDelay(before, this.initial, this.max, this._random)
   }
 
   /** The key connected: nothing to back off from (its next drop starts at `initial` again once stable). */

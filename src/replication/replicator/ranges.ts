@@ -93,6 +93,13 @@ export class RangeHandle extends EventEmitter {
     this._reject(HypercoreError.REQUEST_CANCELLED('Download was cancelled'))
   }
 
+  /** @internal Ends the range with `err` (done() rejects); the caller has removed it from its set. */
+  _fail (err: Error): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this._reject(err)
+  }
+
   /** @internal Counts what is already stored, then starts. */
   async _init (): Promise<void> {
     const core = this._rep.core
@@ -217,8 +224,7 @@ export class RangeDownloads {
     // listener would throw out of this promise handler instead.
     r._init().then(() => this._rep.scheduler.kick(), (err: unknown) => {
       this._ranges.delete(r)
-      r.destroyed = true;
-      (r as unknown as { _reject: (e: Error) => void })._reject(err instanceof Error ? err : HypercoreError.STORAGE_IO(String(err)))
+      r._fail(err instanceof Error ? err : HypercoreError.STORAGE_IO(String(err)))
     })
     return r
   }
@@ -269,15 +275,14 @@ export class RangeDownloads {
       // A range made after the failed request was sent (a retry once space was freed) keeps going.
       if (r.destroyed || !r._wantsIndex(index) || r.createdAt > sentAt) continue
       this._ranges.delete(r)
-      r.destroyed = true;
-      (r as unknown as { _reject: (e: Error) => void })._reject(err)
+      r._fail(err)
     }
   }
 
   abort (err: Error): void {
     for (const r of [...this._ranges]) {
       this._ranges.delete(r)
-      if (!r.destroyed) { r.destroyed = true; (r as unknown as { _reject: (e: Error) => void })._reject(err) }
+      r._fail(err)
     }
   }
 }
