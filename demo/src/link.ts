@@ -3,6 +3,7 @@
  * Share links: a page URL whose hash is the core's id (z-base-32, hypercore@10's `core.id`).
  * The hash never reaches a server, so the key is known only to whoever has the link.
  */
+import b4a from 'b4a'
 import { decodeId, encodeId } from '../../src/crypto/id.js'
 
 export type ParsedLink = { kind: 'none' } | { kind: 'key', key: Uint8Array, id: string } | { kind: 'bad', reason: string }
@@ -32,7 +33,5 @@ export function shareLink (base: string, key: Uint8Array): string {
 
 /** Lowercase hex, for database names. */
 export function hex (bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += b.toString(16).padStart(2, '0')
-  return s
+  return b4a.toString(bytes, 'hex')
 }

@@ -46,12 +46,6 @@ export interface Connection {
   ended: EndReason | null
 }
 
-export function hex (bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += bytes[i]!.toString(16).padStart(2, '0')
-  return s
-}
-
 /** Lowercase hex of a 32-byte key. */
 export function isPeerId (id: unknown): id is PeerId {
   return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id)

@@ -14,6 +14,7 @@
  *   const done = core.findingPeers(); swarm.join(core.discoveryKey); swarm.flush().then(done, done)
  * so `update()`/`get()` wait for the first discovery round instead of answering "no peers".
  */
+import b4a from 'b4a'
 import { EventEmitter } from 'events'
 import { HypercoreError } from '../errors.js'
 import { cryptoReady, isCryptoReady, keyPair as newKeyPair, validateKeyPair, type KeyPair } from '../crypto/index.js'
@@ -22,7 +23,7 @@ import type { ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHe
 import type { WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
 import { createWebRtcPeer } from '../transport/webrtc.js'
 import { Backoff } from './backoff.js'
-import { ConnectionTable, hex, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
+import { ConnectionTable, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
 import { TopicDiscovery } from './discovery.js'
 import type { Discovery, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmEvents, SwarmOptions } from './types.js'
 
@@ -161,7 +162,7 @@ export class Swarm extends EventEmitter {
 
   private _open (): void {
     this.keyPair = this._opts.keyPair ?? newKeyPair()
-    this._self = hex(this.keyPair.publicKey)
+    this._self = b4a.toString(this.keyPair.publicKey, 'hex')
     if (this.destroyed) return
     this._started = true
     for (const { client } of this._clients) {
@@ -298,7 +299,7 @@ export class Swarm extends EventEmitter {
   private _accept (a: Attempt): void {
     const stream = a.stream
     const remoteKey = stream.remotePublicKey!
-    const remote = hex(remoteKey)
+    const remote = b4a.toString(remoteKey, 'hex')
     if (this.destroyed) return this._endAttempt(a, 'destroyed')
     if (remote === this._self) {
       this.emit('warning', HypercoreError.INVALID_HANDSHAKE(`signaling ${a.signaling} connected us to ourselves`))
@@ -380,7 +381,7 @@ function addTopic (topics: TopicHex[], t: TopicHex): void {
 }
 
 function topicHex (topic: Uint8Array | string): TopicHex {
-  if (topic instanceof Uint8Array && topic.byteLength === 32) return hex(topic)
+  if (topic instanceof Uint8Array && topic.byteLength === 32) return b4a.toString(topic, 'hex')
   if (typeof topic === 'string' && /^[0-9a-fA-F]{64}$/.test(topic)) return topic.toLowerCase()
   throw HypercoreError.BAD_ARGUMENT('topic must be 32 bytes (or their hex)')
 }
