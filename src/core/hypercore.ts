@@ -250,12 +250,10 @@ export class Hypercore extends EventEmitter {
     }
     // hypercore@10: the writer has the newest length by definition; `force` asks peers anyway.
     if (this.writable && opts.force !== true) return false
-    if (core.replicator === null) {
-      // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
-      if (core.findingPeers === 0) return false
-      Replicator.for(core)
-    }
-    return core.replicator!.update({ wait: opts.wait === true })
+    // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
+    if (core.replicator === null && core.findingPeers === 0) return false
+    const rep = core.replicator ?? Replicator.for(core)
+    return rep.update({ wait: opts.wait === true })
   }
 
   /** `[blockIndex, offsetInBlock]` of user byte `bytes` (padding excluded). */

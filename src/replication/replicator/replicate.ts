@@ -33,13 +33,12 @@ const opening = new WeakMap<Mux, Set<Promise<void>>>()
 
 /** Until `attached` settles, a remote hypercore open with no local channel yet waits for it. */
 function holdRemoteOpens (mux: Mux, attached: Promise<void>): void {
-  let pending = opening.get(mux)
-  if (pending === undefined) {
-    const set = pending = new Set()
+  const known = opening.get(mux)
+  const set = known ?? new Set<Promise<void>>()
+  if (known === undefined) {
     opening.set(mux, set)
     mux.pair({ protocol: HYPERCORE_PROTOCOL }, () => Promise.all([...set]).then(() => {}))
   }
-  const set = pending
   set.add(attached)
   void attached.finally(() => {
     set.delete(attached)
