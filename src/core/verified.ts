@@ -10,8 +10,7 @@
  * as it is now.
  */
 import { HypercoreError } from '../errors.js'
-import * as flat from '../tree/flat.js'
-import type { TreeBatch } from '../tree/merkle-tree.js'
+import { offsetPath, type TreeBatch } from '../tree/merkle-tree.js'
 import type { TreeNode } from '../tree/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
 import type { Core, CoreUpdate } from './core.js'
@@ -107,36 +106,19 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
 }
 
 /**
- * Byte offset of block `blockIndex` in the tree as it will be after `batch` (§6.4): the sizes
- * of the roots left of it plus the left children on the way down, each taken from the batch's
- * nodes, else the stored tree. (MerkleTree.byteOffset's walk, without building a tree over an
- * overlay reader for every stored block.)
+ * Byte offset of block `blockIndex` in the tree as it will be after `batch` (§6.4): the walk
+ * of MerkleTree.byteOffset over the batch's roots, each left child taken from the batch's
+ * nodes, else the stored tree (without building a tree over an overlay for every block).
  */
 async function offsetAfter (core: Core, batch: TreeBatch, blockIndex: number): Promise<number> {
-  const nodes = batch.nodes
-  const target = 2 * blockIndex
-  let offset = 0
-  for (const root of batch.roots) {
-    if (flat.rightSpan(root.index) < target) {
-      offset += root.size
-      continue
-    }
-    let i = root.index
-    let half = 2 ** flat.depth(i) / 2 // the children of i are i ± half
-    while (i !== target) {
-      if (target < i) {
-        i -= half
-      } else {
-        const left = inBatch(nodes, i - half) ?? core.tree.getCached(i - half) ?? await core.tree.get(i - half)
-        if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i - half} is not available`)
-        offset += left.size
-        i += half
-      }
-      half /= 2
-    }
-    return offset
+  const path = offsetPath(batch.roots, blockIndex)
+  let offset = path.before
+  for (const i of path.lefts) {
+    const left = inBatch(batch.nodes, i) ?? core.tree.getCached(i) ?? await core.tree.get(i)
+    if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i} is not available`)
+    offset += left.size
   }
-  throw HypercoreError.ASSERTION(`block ${blockIndex} is not under any root`)
+  return offset
 }
 
 /**

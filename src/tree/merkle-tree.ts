@@ -211,62 +211,27 @@ export class MerkleTree implements TreeState {
   async byteOffset (blockIndex: number): Promise<number> {
     const cached = this.byteOffsetCached(blockIndex)
     if (cached !== undefined) return cached
-    if (blockIndex === this.length) return this.byteLength
-    const target = flat.leafIndex(blockIndex)
-    let offset = 0
-    for (const root of this.roots) {
-      if (!flat.contains(root.index, target)) {
-        offset += root.size
-        continue
-      }
-      let i = root.index
-      while (i !== target) {
-        const [left, right] = flat.children(i)!
-        if (target <= flat.rightSpan(left)) {
-          i = left
-        } else {
-          offset += (await getNode(this.nodes, left)).size
-          i = right
-        }
-      }
-      return offset
-    }
-    throw HypercoreError.ASSERTION('block not under any root')
+    const path = offsetPath(this.roots, blockIndex)
+    let offset = path.before
+    for (const left of path.lefts) offset += (await getNode(this.nodes, left)).size
+    return offset
   }
 
-  /**
-   * `byteOffset` from nodes in memory only (undefined when one on the way is not). The walk
-   * steps down by the subtree half-width instead of `flat.children` (no array per level).
-   */
+  /** `byteOffset` from nodes in memory only (undefined when one on the way is not). */
   byteOffsetCached (blockIndex: number): number | undefined {
     checkBlock(blockIndex, this.length, true)
     if (blockIndex === this.length) return this.byteLength
     const getCached = this.nodes.getCached
     if (getCached === undefined) return undefined
-    const target = 2 * blockIndex
-    let offset = 0
-    for (const root of this.roots) {
-      if (flat.rightSpan(root.index) < target) {
-        offset += root.size
-        continue
-      }
-      let i = root.index
-      let half = 2 ** flat.depth(i) / 2 // children of i are i ± half
-      while (i !== target) {
-        if (target < i) {
-          i -= half
-        } else {
-          const left = getCached.call(this.nodes, i - half)
-          if (left === undefined) return undefined
-          if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i - half} is not available`)
-          offset += left.size
-          i += half
-        }
-        half /= 2
-      }
-      return offset
+    const path = offsetPath(this.roots, blockIndex)
+    let offset = path.before
+    for (const i of path.lefts) {
+      const left = getCached.call(this.nodes, i)
+      if (left === undefined) return undefined
+      if (left === null) throw HypercoreError.BLOCK_NOT_AVAILABLE(`tree node ${i} is not available`)
+      offset += left.size
     }
-    throw HypercoreError.ASSERTION('block not under any root')
+    return offset
   }
 
   /** `byteRange` from nodes in memory only (undefined when one is not). */
@@ -381,4 +346,35 @@ function checkBlock (blockIndex: number, length: number, allowEnd: boolean): voi
   if (!Number.isSafeInteger(blockIndex) || blockIndex < 0 || blockIndex > length || (!allowEnd && blockIndex === length)) {
     throw HypercoreError.BAD_ARGUMENT(`block ${blockIndex} is out of range (length ${length})`)
   }
+}
+
+/**
+ * The walk to block `blockIndex`'s byte offset (§6.4): the bytes of the full roots left of it
+ * (`before`), and the flat indexes of the left children passed on the way down from the root
+ * that covers it (`lefts`), whose sizes make up the rest. Steps down by the subtree
+ * half-width, so it needs no node reads itself; callers read `lefts` as they can.
+ */
+export function offsetPath (roots: readonly TreeNode[], blockIndex: number): { before: number, lefts: number[] } {
+  const target = 2 * blockIndex
+  let before = 0
+  for (const root of roots) {
+    if (flat.rightSpan(root.index) < target) {
+      before += root.size
+      continue
+    }
+    const lefts: number[] = []
+    let i = root.index
+    let half = 2 ** flat.depth(i) / 2 // the children of i are i ± half
+    while (i !== target) {
+      if (target < i) {
+        i -= half
+      } else {
+        lefts.push(i - half)
+        i += half
+      }
+      half /= 2
+    }
+    return { before, lefts }
+  }
+  throw HypercoreError.ASSERTION(`block ${blockIndex} is not under any root`)
 }
