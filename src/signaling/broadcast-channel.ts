@@ -42,6 +42,10 @@ export class BroadcastChannelSignalingClient extends ErrorEvents implements Sign
 
   constructor (opts: BroadcastChannelSignalingOptions = {}) {
     super()
+    if (opts.channelName !== undefined && (typeof opts.channelName !== 'string' || opts.channelName === '')) {
+      throw HypercoreError.BAD_ARGUMENT('channelName must be a non-empty string')
+    }
+    if (typeof opts.trickle !== 'undefined' && typeof opts.trickle !== 'boolean') throw HypercoreError.BAD_ARGUMENT('trickle must be a boolean')
     this.channelName = opts.channelName ?? 'hypercore-web-signaling'
     this.trickle = opts.trickle ?? true
     this.BC = opts.BroadcastChannel ?? globalThis.BroadcastChannel

@@ -105,10 +105,11 @@ export class WebSocketStream extends Duplex {
   private readonly _onabort = (): void => { this.destroy(HypercoreError.REQUEST_CANCELLED('WebSocket stream aborted')) }
 
   constructor (socket: WebSocketLike, opts: WebSocketStreamOptions = {}) {
-    // eagerOpen: learn at once that a connect failed, even if nobody reads or writes yet.
+    // Arguments are checked before the stream exists: a streamx stream, once made, opens
+    // itself on a later tick. eagerOpen: learn at once that a connect failed, even if nobody
+    // reads or writes yet.
+    const hwm = checkArgs(socket, opts)
     super({ eagerOpen: true })
-    const hwm = opts.highWaterMark ?? DEFAULT_HWM
-    if (!Number.isFinite(hwm) || hwm < 0) throw HypercoreError.BAD_ARGUMENT('highWaterMark must be a non-negative number')
     this.socket = socket
     this._hwm = hwm
     this._opened = socket.readyState === OPEN
@@ -245,4 +246,14 @@ export function connectWebSocket (url: string, opts: ConnectWebSocketOptions = {
     throw HypercoreError.BAD_ARGUMENT(`cannot open a WebSocket to ${JSON.stringify(url)}: ${(err as Error)?.message ?? String(err)}`)
   }
   return webSocketStream(socket, opts)
+}
+
+/** The high-water mark to use, after checking that `socket` is a WebSocket; BAD_ARGUMENT otherwise. */
+function checkArgs (socket: WebSocketLike, opts: WebSocketStreamOptions): number {
+  if (socket === null || typeof socket !== 'object' || typeof socket.send !== 'function' || typeof socket.close !== 'function' || typeof socket.readyState !== 'number') {
+    throw HypercoreError.BAD_ARGUMENT('webSocketStream needs a WebSocket (the browser\'s or a `ws` one)')
+  }
+  const hwm = opts.highWaterMark ?? DEFAULT_HWM
+  if (!Number.isFinite(hwm) || hwm < 0) throw HypercoreError.BAD_ARGUMENT('highWaterMark must be a non-negative number')
+  return hwm
 }

@@ -55,3 +55,10 @@ test('junk on the channel is ignored; a real peer is still met', async () => {
     await Promise.all([victim.close(), friend.close()])
   }
 })
+
+test('bad options are BAD_ARGUMENT at construction', async () => {
+  const { HypercoreError } = await import('../../src/errors.js')
+  for (const opts of [{ channelName: 5 }, { channelName: '' }, { trickle: 'yes' }]) {
+    assert.throws(() => BroadcastChannelSignaling(opts as any), (err: unknown) => HypercoreError.is(err, 'BAD_ARGUMENT'), JSON.stringify(opts))
+  }
+})

@@ -221,3 +221,9 @@ test('a WebSocket stream is a streamx Duplex (what core.replicate({ stream }) ta
   assert.ok(s instanceof Duplex)
   s.destroy()
 })
+
+test('webSocketStream refuses what is not a WebSocket with BAD_ARGUMENT', () => {
+  for (const bad of [null, undefined, 42, {}, { send () {}, close () {} }]) {
+    assert.throws(() => webSocketStream(bad as unknown as WebSocketLike), (err: unknown) => HypercoreError.is(err, 'BAD_ARGUMENT'), String(bad))
+  }
+})
