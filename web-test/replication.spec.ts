@@ -97,7 +97,10 @@ test('a Chromium page writes, hypercore@10 in Node reads through a WebSocket: th
   await core.ready()
   const server = await serveRefCore(core)
   try {
+    // hypercore@10's update() answers false while it has no peer: wait for the channel first.
+    const joined = new Promise<void>(resolve => core.once('peer-add', () => resolve()))
     await api(page, 'dial', { url: server.url })
+    await joined
     expect(await core.update({ wait: true })).toBe(true)
     expect(core.length).toBe(blocks)
     expect(hexOf(await core.get(77))).toBe(hexOf(blockBytes(77, blockSize)))
