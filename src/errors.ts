@@ -37,6 +37,10 @@ export const ERROR_CODES = [
   'STORAGE_ABORTED',
   'STORAGE_LOST',
   'STORAGE_IO',
+  // another core (tab, worker, process) holds this storage's writer lock
+  'STORAGE_LOCKED',
+  // a write to storage opened read-only (unlocked)
+  'STORAGE_READ_ONLY',
   // replication transport (Noise handshake, secret-stream framing)
   'INVALID_HANDSHAKE',
   'DECRYPTION_FAILED',
@@ -98,6 +102,8 @@ export class HypercoreError extends Error {
   static STORAGE_ABORTED (msg = 'Storage transaction aborted', cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_ABORTED', msg, { cause }) }
   static STORAGE_LOST (msg = 'Connection to storage lost', cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_LOST', msg, { cause }) }
   static STORAGE_IO (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_IO', msg, { cause }) }
+  static STORAGE_LOCKED (msg = 'Storage is locked by another core (another tab, worker or process has it open)', cause?: unknown): HypercoreError { return new HypercoreError('STORAGE_LOCKED', msg, { cause }) }
+  static STORAGE_READ_ONLY (msg = 'Storage was opened read-only'): HypercoreError { return new HypercoreError('STORAGE_READ_ONLY', msg) }
   static INVALID_HANDSHAKE (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('INVALID_HANDSHAKE', msg, { cause }) }
   static DECRYPTION_FAILED (msg = 'Message failed authentication', cause?: unknown): HypercoreError { return new HypercoreError('DECRYPTION_FAILED', msg, { cause }) }
   static FRAME_TOO_LARGE (msg: string): HypercoreError { return new HypercoreError('FRAME_TOO_LARGE', msg) }
