@@ -406,14 +406,17 @@ export const conformanceCases: Case[] = [
     await rejectsWithCode(() => s.read(0, 1), 'STORAGE_CLOSED', 'still closed after open()')
   }),
 
-  c('close waits for operations issued before it', async (h) => {
+  c('close waits for operations issued before it', async (h, q) => {
     const s = open(h)
     const data = bytes(300000, 5)
     const w = s.write(0, data)
     const r = s.read(0, 3)
     const closing = s.close()
     await w
-    bytesEqual(await r, data.subarray(0, 3))
+    // With unordered operations the read may run before the write (and fail, the file being
+    // shorter then): only that it settles, which close waits for, is defined.
+    if (q.unorderedOps) await r.catch(() => null)
+    else bytesEqual(await r, data.subarray(0, 3))
     await closing
     const again = open(h)
     deepEqual(await again.stat(), { size: 300000 })
