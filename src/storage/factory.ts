@@ -10,7 +10,7 @@
  *   `default.node.ts` / `default.browser.ts`), which keeps this file platform-free.
  */
 import { HypercoreError } from '../errors.js'
-import type { FileProvider, RandomAccessClass, RandomAccessStorage, StorageFactory, StorageInput } from './types.js'
+import type { FileProvider, IdentifiedStorage, RandomAccessClass, RandomAccessStorage, StorageFactory, StorageInput } from './types.js'
 
 export function toStorageFactory (input: StorageInput, defaultStorage?: (name: string) => StorageFactory): StorageFactory {
   if (typeof input === 'string') {
@@ -54,4 +54,16 @@ export function isRandomAccessStorage (x: unknown): x is RandomAccessStorage {
 function checked (s: unknown, name: string): RandomAccessStorage {
   if (!isRandomAccessStorage(s)) throw HypercoreError.BAD_ARGUMENT(`storage for "${name}" is not a random-access storage`)
   return s
+}
+
+/**
+ * What identifies the place `input` stores a core, for sharing one core between opens of the
+ * same place (core/registry.ts): its `storageId`, the platform's id for a path, or the object
+ * itself. null for a random-access class: every `new Cls(name)` is a separate store.
+ */
+export function storageIdentity (input: StorageInput, defaultStorageId?: (name: string) => string): unknown {
+  if (typeof input === 'string') return defaultStorageId === undefined ? null : defaultStorageId(input)
+  if (typeof input === 'function' && isRandomAccessClass(input)) return null
+  const id = (input as IdentifiedStorage).storageId
+  return typeof id === 'string' ? id : input
 }

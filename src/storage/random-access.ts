@@ -7,8 +7,9 @@
  *
  * Lifecycle:
  * - the first operation (or an explicit `open()`) runs `_open` once; operations issued
- *   before it completes run after it, in the order they were issued. If `_open` fails,
- *   those operations fail with its error and the next operation tries to open again;
+ *   before it completes are started, in the order they were issued, the moment it completes
+ *   (before anything issued later can start). If `_open` fails, those operations fail with
+ *   its error and the next operation tries to open again;
  * - once open, hooks are started synchronously in issue order, so an adapter that applies
  *   a mutation before its first `await` gives read-your-writes ordering for free;
  * - `close()` is idempotent; it waits for every operation already issued, then runs `_close`.
@@ -36,6 +37,8 @@ export abstract class RandomAccess implements RandomAccessStorage {
   private _unlinking: Promise<void> | null = null
   private _active = 0
   private _drained: Array<() => void> = []
+  /** Operations issued before the open completed, in issue order. */
+  private _waiting: Array<{ start: () => void, fail: (err: HypercoreError) => void }> = []
   private _listeners = new Map<string, Listener[]>()
 
   constructor () {
@@ -45,6 +48,16 @@ export abstract class RandomAccess implements RandomAccessStorage {
     this.deletable = this._del !== base._del
     this.truncatable = this._truncate !== base._truncate
     this.statable = this._stat !== base._stat
+  }
+
+  /**
+   * Files that report the same group object become durable in the order their writes were
+   * issued (a write fails if an earlier one of the group failed), so a caller may issue a
+   * sequence of dependent writes without waiting for each, once every file it writes is open
+   * (see types.ts). null (the default): no such promise.
+   */
+  get durabilityGroup (): object | null {
+    return null
   }
 
   // --- hooks (override the ones you support) ---
@@ -139,10 +152,19 @@ export abstract class RandomAccess implements RandomAccessStorage {
     if (this._opening === null) {
       this._opening = this._open().then(() => {
         this.opened = true
+        // Synchronously, in issue order: an operation issued in the very next microtask sees
+        // `opened` and starts at once, so these must have started before it.
+        const waiting = this._waiting
+        this._waiting = []
+        for (const w of waiting) w.start()
         this._emit('open')
       }, (err: unknown) => {
         this._opening = null // the next operation tries again
-        throw toStorageError(err)
+        const e = toStorageError(err)
+        const waiting = this._waiting
+        this._waiting = []
+        for (const w of waiting) w.fail(e)
+        throw e
       })
     }
     return this._opening
@@ -151,14 +173,16 @@ export abstract class RandomAccess implements RandomAccessStorage {
   private _op<T> (fn: () => Promise<T>, cb?: Callback<T>): void {
     if (this._closing !== null) return reply(cb, HypercoreError.STORAGE_CLOSED())
     this._active++
-    const run = this.opened ? start(fn) : this._ensureOpen().then(fn)
-    run.then(value => {
+    const finish = (err: HypercoreError | null, value?: T): void => {
       this._done()
-      if (cb !== undefined) cb(null, value)
-    }, (err: unknown) => {
-      this._done()
-      if (cb !== undefined) cb(toStorageError(err))
-    })
+      if (cb !== undefined) cb(err, value)
+    }
+    const run = (): void => {
+      start(fn).then(value => finish(null, value), (err: unknown) => finish(toStorageError(err)))
+    }
+    if (this.opened) return run()
+    this._waiting.push({ start: run, fail: err => finish(err) })
+    this._ensureOpen().catch(() => {})
   }
 
   private _done (): void {

@@ -33,7 +33,16 @@ export interface RandomAccessStorage {
   close (cb?: Callback): void
   unlink (cb?: Callback): void
 
-  /** Lifecycle events (`open`, `close`, `unlink`), when the implementation has them. */
+  /**
+   * Files that report the same object become durable in the order their writes were issued,
+   * and a write fails if an earlier write of the group failed (our IndexedDB database is such
+   * a group). This holds between files that are open: a write to a file still opening waits
+   * for its open, so open every file of the group first. The core then issues a mutation's writes without waiting for each (and groups
+   * mutations into one transaction). Absent or null: every write is awaited in turn.
+   */
+  readonly durabilityGroup?: object | null
+
+  /** Lifecycle events (`open`, `close`, `unlink`; `lost` for a database wiped under us), when the implementation has them. */
   on?: (event: string, listener: (...args: unknown[]) => void) => unknown
 }
 
@@ -53,6 +62,15 @@ export type RandomAccessClass = new (name: string) => RandomAccessStorage
  */
 export interface FileProvider {
   file (name: string): RandomAccessStorage
+}
+
+/**
+ * A storage that can name the place it holds: two with the same `storageId` hold the same
+ * bytes (the same directory, the same IndexedDB database), so a core opened on both in one
+ * page is one core (core/registry.ts). Without it, the object itself is the identity.
+ */
+export interface IdentifiedStorage {
+  readonly storageId?: string
 }
 
 /** Everything `toStorageFactory` accepts (strings are resolved by the platform default). */

@@ -20,7 +20,12 @@ export const META_KEY = 0
 
 export interface PageRecord { i: number, b: Uint8Array }
 export interface SizeRecord { size: number }
-export interface MetaRecord { version: number, pageSize: number }
+/**
+ * `id` names this database's incarnation: written with the first commit (or added to an older
+ * record that lacks it) and checked by every later transaction, so a database that was wiped
+ * and recreated under a live page is told apart from the one we loaded (connection.ts).
+ */
+export interface MetaRecord { version: number, pageSize: number, id?: string }
 
 /** A page being written: a full-capacity buffer and the length that is meaningful. */
 export interface PendingPage { buf: Uint8Array, len: number }
@@ -30,6 +35,12 @@ export class FileChanges {
   /** Inclusive page ranges to delete before the pages above are put. */
   readonly drops: Array<[number, number]> = []
   size: number
+  /**
+   * The file was unlinked in this batch and not written since: its size record is deleted
+   * instead of stored. A write or truncate after the unlink (a new file of the same name)
+   * clears it, or the new file's pages would be stored without a size and turn up later
+   * inside a hole.
+   */
   unlinked = false
 
   constructor (size: number) {

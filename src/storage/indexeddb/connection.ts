@@ -2,13 +2,37 @@
  * @module storage/indexeddb/connection
  * One IndexedDB database opened through idb-keyval's `createStore`, plus what idb-keyval
  * leaves to us: waiting for a whole transaction with a precise error, reopening the store
- * ONCE after a lost connection (and retrying the transaction once), and closing it.
+ * ONCE after a lost connection (and retrying the transaction once), noticing another
+ * connection's delete or upgrade (`versionchange`), and checking, inside every transaction,
+ * that the database is still the one we loaded.
+ *
+ * That last check is what keeps a wiped database from being patched: when the user clears
+ * site data (or the browser resets a broken store) under a live page, the next transaction
+ * on a reopened store would run against a NEW, empty database; writing our cached pages
+ * into it would leave a reload with neither the old core nor a clean new one. So every
+ * transaction first reads the database's meta record and, if its identity changed, aborts
+ * before any write applies (requests in one transaction run in order) and fails with
+ * STORAGE_LOST, never retried.
  */
 import { createStore, type UseStore } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
 import { abortReason, isLostConnection, mapIdbError } from './errors.js'
 
 export type TransactionHook = (tx: IDBTransaction, mode: IDBTransactionMode) => void
+
+/** What a transaction expects to find in the meta record (undefined = no record). */
+export type MetaGuard = (meta: unknown) => boolean
+
+/** The cause of a STORAGE_LOST that means "this is not our database any more" (never retried). */
+export const DATABASE_REPLACED = Object.freeze({ reason: 'the database was deleted, replaced or upgraded' })
+
+export function isDatabaseReplaced (err: unknown): boolean {
+  return HypercoreError.is(err, 'STORAGE_LOST') && err.cause === DATABASE_REPLACED
+}
+
+export function databaseReplaced (message: string): HypercoreError {
+  return HypercoreError.STORAGE_LOST(message, DATABASE_REPLACED)
+}
 
 export class IdbConnection {
   readonly dbName: string
@@ -17,24 +41,31 @@ export class IdbConnection {
   opens = 0
   /** Test hook: sees every transaction before any request is made in it. */
   onTransaction: TransactionHook | null = null
+  /** Checked against the meta record (key `metaKey`) at the start of every transaction, when set. */
+  guard: MetaGuard | null = null
+  /** Called once another connection asks to delete or upgrade the database (our connection is closed first). */
+  onVersionChange: (() => void) | null = null
+  private readonly _metaKey: IDBValidKey
   private _store: UseStore | null = null
   private _db: IDBDatabase | null = null
 
-  constructor (dbName: string, storeName = 'pages') {
+  constructor (dbName: string, storeName = 'pages', metaKey: IDBValidKey = 0) {
     this.dbName = dbName
     this.storeName = storeName
+    this._metaKey = metaKey
   }
 
   /**
    * Runs `fn` in one transaction and resolves with its result once the transaction has
    * COMPLETED (so a write is durable when this resolves). A lost connection reopens the
-   * store once and runs `fn` again in a fresh transaction (`fn` must be re-runnable).
+   * store once and runs `fn` again in a fresh transaction (`fn` must be re-runnable); the
+   * meta guard then tells a reopened old database from a new one.
    */
   async run<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
     try {
       return await this._attempt(mode, fn)
     } catch (err) {
-      if (!isLostConnection(err)) throw mapIdbError(err)
+      if (isDatabaseReplaced(err) || !isLostConnection(err)) throw mapIdbError(err)
       this._drop()
       try {
         return await this._attempt(mode, fn)
@@ -67,6 +98,18 @@ export class IdbConnection {
     }
   }
 
+  private _adopt (db: IDBDatabase): void {
+    if (this._db === db) return
+    this._db = db
+    // Another tab deleting or upgrading the database waits (blocked) until every connection
+    // closes: close ours at once, and tell the owner the database is going away.
+    db.onversionchange = () => {
+      if (this._db === db) this._drop()
+      else try { db.close() } catch {}
+      this.onVersionChange?.()
+    }
+  }
+
   private _attempt<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
     if (this._store === null) {
       this._store = createStore(this.dbName, this.storeName)
@@ -74,25 +117,48 @@ export class IdbConnection {
     }
     return this._store(mode, (store) => {
       const tx = store.transaction
-      this._db = tx.db
+      this._adopt(tx.db)
       // The hook sees the transaction first, so its listeners run before ours resolve anything.
       if (this.onTransaction !== null) this.onTransaction(tx, mode)
       const done = transactionDone(tx)
+      let checked: Promise<void> = Promise.resolve()
       let result: T | Promise<T>
       try {
+        if (this.guard !== null) checked = checkMeta(store, this._metaKey, this.guard)
         result = fn(store)
       } catch (err) {
         try { tx.abort() } catch {}
         // A request on an already-aborted transaction throws TransactionInactiveError; the
         // transaction's own abort reason (e.g. QuotaExceededError) is the real fault then.
         const name = (err as { name?: string } | null)?.name
-        if (name === 'TransactionInactiveError') return done.then(() => { throw err })
+        if (name === 'TransactionInactiveError') return checked.then(() => done).then(() => { throw err })
         done.catch(() => {})
+        checked.catch(() => {})
         throw err
       }
-      return Promise.all([result, done]).then(([r]) => r)
+      // The guard's verdict comes first: it aborts the transaction, whose abort event would
+      // otherwise report a plain AbortError.
+      return checked.then(() => Promise.all([result, done])).then(([r]) => r, (err: unknown) => {
+        done.catch(() => {})
+        return Promise.resolve(result).catch(() => {}).then(() => { throw err })
+      })
     })
   }
+}
+
+/** Reads the meta record first thing in the transaction; aborts it (nothing applies) if the guard refuses. */
+function checkMeta (store: IDBObjectStore, key: IDBValidKey, guard: MetaGuard): Promise<void> {
+  const req = store.get(key)
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => {
+      if (guard(req.result)) return resolve()
+      try { store.transaction.abort() } catch {}
+      reject(databaseReplaced('IndexedDB: the database was deleted or replaced under this page (site data cleared?); nothing more is written to it'))
+    }
+    // A failing read means the transaction is aborting for a reason of its own (quota, an
+    // explicit abort): its abort event reports that, not this request's AbortError.
+    req.onerror = (e) => { e.preventDefault(); resolve() }
+  })
 }
 
 /** Resolves on `complete`; rejects with the transaction's error (or an AbortError) on `abort`. */
@@ -109,7 +175,7 @@ export function deleteDatabase (dbName: string): Promise<void> {
     const req = indexedDB.deleteDatabase(dbName)
     req.onsuccess = () => resolve()
     req.onerror = () => reject(mapIdbError(req.error))
-    req.onblocked = () => {} // resolves once the other connections close
+    req.onblocked = () => {} // resolves once the other connections close (ours close on versionchange)
   })
 }
 

@@ -1,37 +1,48 @@
 /**
  * @module storage/indexeddb/database
  * `IdbStorage`: one IndexedDB database holding all the files of a core (spec §6: oplog, tree,
- * bitfield, data, header), so one transaction can cover an append's data, tree and oplog
- * writes. `db.file(name)` returns a random-access file; `db` itself is a storage factory.
+ * bitfield, data, header). `db.file(name)` returns a random-access file; `db` itself is a
+ * storage factory.
  *
- * How it stays fast and safe (NOTES-ENV: one put per transaction is 10× slower than one
- * transaction for many puts; getAll reads ranges ~3× faster than writes):
+ * How it stays fast (NOTES: one put per transaction is ~10× slower than many puts in one;
+ * getAll reads ranges faster than writes):
  * - files are split into fixed-size pages (64 KiB default); a write is merged into its pages;
- * - every mutation of one tick (or up to an explicit `flush()`) goes into ONE readwrite
- *   transaction, together with the new file sizes; a mutation's callback fires only after
- *   that transaction's `complete`;
+ * - mutations go into a pending batch; the batch commits as ONE readwrite transaction at the
+ *   end of the tick, or, while another transaction is committing, as soon as that one is
+ *   done (group commit: everything issued during a commit goes into the next one);
+ * - a mutation's callback fires only after its transaction's `complete`;
  * - reads see pending writes; a read that needs stored pages makes ONE getAll request;
  * - a small LRU keeps committed pages, so sequential appends do not re-read their last page.
- * At most one transaction is in flight. Batches queued behind it were built on its pages, so
- * if it fails they fail with it: after a failure only committed bytes remain, in storage and
- * in what reads return.
  *
- * Every operation is ordered through one queue (`_enqueue`): a step that needs stored pages
- * waits for them before later steps run, so reads and writes apply in issue order.
+ * Ordering. Writes become durable in the order they were issued, across all files of the
+ * database: at most one transaction is in flight, and a batch that fails takes the batch
+ * queued behind it (built on its pages) with it. That is the `durabilityGroup` contract the
+ * core relies on to issue an append's writes without waiting for each (core/commit-queue).
+ * Reads never hold up commits: a read takes what memory has at once and fetches the rest on
+ * a read-only transaction of its own. Only a mutation that needs the stored bytes of a page
+ * memory lacks (a partial write, a truncate inside a page) waits for them, and operations
+ * issued after it wait for it, so everything still applies in issue order.
  *
- * The connection is held only while files opened through this database are open: when the
- * last one closes, pending writes are committed and the connection is released (an open
- * connection blocks `indexedDB.deleteDatabase` and version upgrades for as long as the page
- * lives). Opening a file again reopens it transparently, re-reading sizes and pages (another
- * tab may have written in between). `close()` ends the database for good.
+ * Safety. A database is opened by one writer at a time: the first file opened takes the
+ * database's Web Lock (lock.ts) and a second opener gets STORAGE_LOCKED (`readOnly` opens
+ * skip it and refuse every write). Every transaction checks that the database is still the
+ * one that was loaded (connection.ts); if it was wiped, replaced or deleted by another
+ * connection, nothing more is written, every operation fails with STORAGE_LOST and open
+ * files emit 'lost'.
+ *
+ * The connection (and the lock) are held only while files opened through this database are
+ * open: when the last one closes, pending writes are committed and both are released (an
+ * open connection blocks `indexedDB.deleteDatabase` and version upgrades). Opening a file
+ * again reopens them, re-reading sizes and pages. `close()` ends the database for good.
  */
 import b4a from 'b4a'
 import { promisifyRequest } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
 import type { FileProvider, StorageFactory } from '../types.js'
 import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, type MetaRecord, type PageRecord, type SizeRecord } from './batch.js'
-import { IdbConnection, assertIndexedDB, deleteDatabase, type TransactionHook } from './connection.js'
+import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
+import { lockName, tryLock, type HeldLock } from './lock.js'
 import { nextMacrotask } from './tick.js'
 
 export const DEFAULT_IDB_PAGE_SIZE = 65536
@@ -46,26 +57,74 @@ export interface IdbStorageOptions {
   storeName?: string
   /** Test hook: called with every transaction before any request is made in it. */
   onTransaction?: TransactionHook
+  /**
+   * Open without the writer lock and refuse every write (STORAGE_READ_ONLY): a view of what
+   * is stored, for a page that must not take the database from the tab that writes it.
+   * Another tab writing meanwhile is not seen by this view.
+   */
+  readOnly?: boolean
+}
+
+type Meta = { state: 'unknown' } | { state: 'missing' } | { state: 'stored', record: MetaRecord }
+
+/**
+ * Stored pages an operation fetched. A commit that touches one of them while the fetch is
+ * in progress (or before a mutation used it) marks it stale: the fetched copy is older than
+ * what memory now holds, so it must neither be cached nor built on.
+ */
+interface Fetch {
+  name: string
+  /** Every page this fetch was asked for. */
+  wanted: Set<number>
+  pages: Map<number, Uint8Array | null>
+  stale: Set<number>
+}
+
+/** A change to one file, applied to the pending batch in issue order. */
+interface Mutation {
+  name: string
+  /** The file's size when it is not loaded (an unlink after close). */
+  knownSize?: number
+  /** Pages whose current bytes the change builds on, given the file's current size. */
+  needs (size: number): number[]
+  /** Applies the change; synchronous, and only after every needed page is at hand (all or nothing). */
+  apply (f: FileChanges, size: number, page: (index: number) => Uint8Array | null): void
 }
 
 export class IdbStorage implements FileProvider {
   readonly name: string
   readonly connection: IdbConnection
+  readonly readOnly: boolean
   pageSize: number
+  /** True once `close()` was called: every later operation fails with STORAGE_CLOSED. */
   closed = false
 
   private readonly _cache: PageCache
+  /** Committed sizes of the files loaded so far. */
   private readonly _sizes = new Map<string, number>()
-  private _meta: 'unknown' | 'stored' | 'missing' = 'unknown'
+  private _meta: Meta = { state: 'unknown' }
   private _pending: Batch | null = null
   private _inflight: Batch | null = null
   private _scheduled = false
-  private _applying = 0
-  private _queued = 0
-  private _deferred = false
-  private _queue: Promise<unknown> = Promise.resolve()
+  /** Mutations that wait for stored pages, in issue order (see "Ordering" above). */
+  private _chain: Promise<void> = Promise.resolve()
+  private _chained = 0
+  /** Numbers the chained mutations in issue order. */
+  private _chainSeq = 0
+  /**
+   * A commit came due while chained mutations issued before it were still waiting for pages:
+   * it waits for those (up to this number), not for any issued later, so writes of one tick
+   * stay in one transaction and a stream of later writes cannot hold a commit back.
+   */
+  private _holdUntil = 0
+  private readonly _fetches = new Set<Fetch>()
+  private _lost: HypercoreError | null = null
+  private _lock: HeldLock | null = null
+  private _locking: Promise<void> | null = null
+  private _closing: Promise<void> | null = null
   /** Files opened through this database and not closed yet (see the top of this file). */
   private _openFiles = 0
+  private readonly _files = new Set<IdbFile>()
 
   constructor (name: string, opts: IdbStorageOptions = {}) {
     if (typeof name !== 'string' || name === '') throw HypercoreError.BAD_ARGUMENT('database name must be a non-empty string')
@@ -74,8 +133,10 @@ export class IdbStorage implements FileProvider {
     assertIndexedDB()
     this.name = name
     this.pageSize = pageSize
+    this.readOnly = opts.readOnly === true
     this._cache = new PageCache(opts.cachePages ?? 32)
-    this.connection = new IdbConnection(name, opts.storeName ?? 'pages')
+    this.connection = new IdbConnection(name, opts.storeName ?? 'pages', META_KEY)
+    this.connection.onVersionChange = () => this._lose(databaseReplaced('IndexedDB: another connection deleted or upgraded the database'))
     if (opts.onTransaction !== undefined) this.connection.onTransaction = opts.onTransaction
   }
 
@@ -88,27 +149,39 @@ export class IdbStorage implements FileProvider {
     return name => this.file(name)
   }
 
-  /** Commits everything issued so far; resolves once it is durable (rejects with the typed fault). */
-  async flush (): Promise<void> {
-    await this._enqueue(() => {})
-    const waits: Array<Promise<void>> = []
-    if (this._inflight !== null) waits.push(this._inflight.done)
-    if (this._pending !== null) waits.push(this._pending.done)
-    this._kick(true)
-    await Promise.all(waits)
+  /** Which database this is (storage/types.ts `IdentifiedStorage`): opens of one name share one core. */
+  get storageId (): string {
+    return idbStorageId(this.name)
   }
 
-  /** Flushes, then closes the connection. Files opened on this database fail with STORAGE_CLOSED after. */
-  async close (): Promise<void> {
-    if (this.closed) return
-    try {
-      await this.flush()
-    } finally {
+  /** Why this database can no longer be used (STORAGE_LOST), or null. */
+  get lost (): HypercoreError | null {
+    return this._lost
+  }
+
+  /** Commits everything issued so far; resolves once it is durable (rejects with the typed fault). */
+  async flush (): Promise<void> {
+    const refused = this._refuse(false)
+    if (refused !== null) throw refused
+    await this._drain()
+  }
+
+  /** Commits what was issued, then closes the connection and releases the lock. Later operations fail with STORAGE_CLOSED. */
+  close (): Promise<void> {
+    if (this._closing === null) {
       this.closed = true
-      this._cache.clear()
-      this._sizes.clear()
-      await this.connection.close()
+      this._closing = (async () => {
+        try {
+          if (this._lost === null) await this._drain()
+        } finally {
+          this._cache.clear()
+          this._sizes.clear()
+          await this.connection.close()
+          this._unlock()
+        }
+      })()
     }
+    return this._closing
   }
 
   /** Closes and deletes the whole database. */
@@ -122,195 +195,304 @@ export class IdbStorage implements FileProvider {
     return this._openFiles
   }
 
-  // --- operations for IdbFile (each ordered through the queue) ---
+  // --- for IdbFile ------------------------------------------------------------------------
 
   /** A file opens: counted at once, so a release racing with it keeps the connection. */
-  _retain (): void {
+  _retain (file: IdbFile): void {
     this._openFiles++
+    this._files.add(file)
   }
 
   /**
-   * A file closed. The last one commits what is pending and releases the connection, unless
-   * another file opened meanwhile or new writes arrived (they keep it until their own close).
+   * A file closed. The last one commits what is pending and releases the connection and the
+   * lock, unless another file opened meanwhile.
    */
-  async _release (): Promise<void> {
+  async _release (file: IdbFile): Promise<void> {
+    this._files.delete(file)
     if (--this._openFiles > 0 || this.closed) return
     await this._releaseIfIdle()
   }
 
-  /** Commits what is pending, then drops the connection and what was read through it, if no file is open. */
-  private async _releaseIfIdle (): Promise<void> {
-    try {
-      await this.flush()
-    } finally {
-      await this._enqueue(async () => {
-        if (this._openFiles > 0 || this._pending !== null || this._inflight !== null) return
-        await this.connection.close()
-        this._cache.clear()
-        this._sizes.clear()
-        this._meta = 'unknown'
-      }).catch(() => {})
-    }
-  }
-
-  _load (name: string): Promise<void> {
-    return this._enqueue(async () => {
-      if (this._knownSize(name) !== undefined && this._meta !== 'unknown') return
-      const needMeta = this._meta === 'unknown'
-      const [meta, size] = await this.connection.run('readonly', store => Promise.all([
-        needMeta ? request<MetaRecord | undefined>(store.get(META_KEY)) : Promise.resolve(undefined),
-        request<SizeRecord | undefined>(store.get([name, SIZE_PAGE]))
-      ]))
-      if (needMeta && this._meta === 'unknown') {
-        if (meta !== undefined) this.pageSize = meta.pageSize
-        this._meta = meta !== undefined ? 'stored' : 'missing'
-      }
-      if (this._knownSize(name) === undefined) this._sizes.set(name, size?.size ?? 0)
-    })
+  /** Takes the lock if needed, then reads what opening `name` needs (its size; the meta record once). */
+  async _load (name: string): Promise<void> {
+    const refused = this._refuse(false)
+    if (refused !== null) throw refused
+    await this._acquire()
+    if (this._knownSize(name) !== undefined && this._meta.state !== 'unknown') return
+    const needMeta = this._meta.state === 'unknown'
+    const [meta, size] = await this.connection.run('readonly', store => Promise.all([
+      needMeta ? request<MetaRecord | undefined>(store.get(META_KEY)) : Promise.resolve(undefined),
+      request<SizeRecord | undefined>(store.get([name, SIZE_PAGE]))
+    ]))
+    if (needMeta && this._meta.state === 'unknown') this._setMeta(meta)
+    if (this._knownSize(name) === undefined) this._sizes.set(name, size?.size ?? 0)
   }
 
   _size (name: string): Promise<number> {
-    return this._enqueue(() => this._currentSize(name))
+    const refused = this._refuse(false)
+    if (refused !== null) return Promise.reject(refused)
+    if (this._chained > 0) return this._chain.then(() => { if (this._lost !== null) throw this._lost; return this._currentSize(name) })
+    try {
+      return Promise.resolve(this._currentSize(name))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   _read (name: string, offset: number, size: number): Promise<Uint8Array> {
-    return this._enqueue(async () => {
-      if (offset + size > this._currentSize(name)) throw HypercoreError.STORAGE_OUT_OF_BOUNDS()
-      const out = b4a.alloc(size)
-      if (size === 0) return out
-      const ps = this.pageSize
-      const first = Math.floor(offset / ps)
-      const last = Math.floor((offset + size - 1) / ps)
-      const pages = await this._pages(name, first, last, last - first < 4)
-      for (let page = first; page <= last; page++) {
-        const bytes = pages[page - first]
-        if (bytes === null || bytes === undefined) continue
-        const start = page * ps
-        const from = Math.max(offset, start)
-        const to = Math.min(offset + size, start + bytes.byteLength)
-        if (to > from) out.set(bytes.subarray(from - start, to - start), from - offset)
-      }
-      return out
-    })
+    const refused = this._refuse(false)
+    if (refused !== null) return Promise.reject(refused)
+    // Read-your-writes: a mutation issued earlier that still waits for pages applies first.
+    if (this._chained > 0) return this._chain.then(() => this._readNow(name, offset, size))
+    return this._readNow(name, offset, size)
   }
 
   _write (name: string, offset: number, data: Uint8Array): Promise<void> {
-    if (data.byteLength === 0) return this._enqueue(() => {}) // does not extend the file (as pwrite)
+    if (data.byteLength === 0) return this._mutate({ name, needs: () => [], apply: () => {} }) // does not extend the file (as pwrite)
+    const ps = this.pageSize
     const end = offset + data.byteLength
-    return this._mutate(name, async (f, size) => {
-      const ps = this.pageSize
-      const first = Math.floor(offset / ps)
-      const last = Math.floor((end - 1) / ps)
-      // A page needs its old bytes unless the write covers everything stored in it.
-      const needs = (page: number): boolean => {
-        const start = page * ps
-        const stored = Math.min(ps, Math.max(0, size - start))
-        return !(offset <= start && end >= start + stored)
+    const first = Math.floor(offset / ps)
+    const last = Math.floor((end - 1) / ps)
+    // A page needs its old bytes unless the write covers everything stored in it.
+    const partial = (page: number, size: number): boolean => {
+      const start = page * ps
+      const stored = Math.min(ps, Math.max(0, size - start))
+      return stored > 0 && !(offset <= start && end >= start + stored)
+    }
+    return this._mutate({
+      name,
+      needs: size => [...new Set([first, last])].filter(p => partial(p, size)),
+      apply: (f, size, page) => {
+        for (let p = first; p <= last; p++) {
+          const start = p * ps
+          const from = Math.max(offset, start) - start
+          const to = Math.min(end, start + ps) - start
+          const pg = this._pendingPage(f, p, partial(p, size) ? page(p) : null, to)
+          pg.buf.set(data.subarray(start + from - offset, start + to - offset), from)
+        }
+        f.size = Math.max(size, end)
+        f.unlinked = false
       }
-      const edges = needs(first) || needs(last) ? await this._edgePages(name, first, last, needs) : new Map<number, Uint8Array | null>()
-      for (let page = first; page <= last; page++) {
-        const start = page * ps
-        const from = Math.max(offset, start) - start
-        const to = Math.min(end, start + ps) - start
-        const p = this._pendingPage(f, page, edges.get(page) ?? null, to)
-        p.buf.set(data.subarray(start + from - offset, start + to - offset), from)
-      }
-      f.size = Math.max(size, end)
     })
   }
 
   _truncate (name: string, length: number): Promise<void> {
-    return this._mutate(name, (f, size) => this._cut(name, f, size, length))
+    return this._mutate({ name, needs: size => this._cutNeeds(size, length), apply: (f, size, page) => this._cut(f, size, length, page) })
   }
 
   _del (name: string, offset: number, length: number): Promise<void> {
-    return this._mutate(name, async (f, size) => {
-      if (offset >= size) return
-      const end = offset + length
-      if (end >= size) return this._cut(name, f, size, offset) // a range reaching the end truncates
-      const ps = this.pageSize
-      const firstFull = Math.ceil(offset / ps)
-      const lastFull = Math.floor(end / ps) - 1
-      f.drop(firstFull, lastFull)
-      this._cache.drop(name, firstFull, lastFull)
-      // Zero the partial pages at the edges (if they hold anything).
-      for (const page of new Set([Math.floor(offset / ps), Math.floor((end - 1) / ps)])) {
-        if (page >= firstFull && page <= lastFull) continue
-        const [bytes] = await this._pages(name, page, page, true)
-        if (bytes === null || bytes === undefined) continue
-        const start = page * ps
-        const from = Math.max(offset, start) - start
-        const to = Math.min(end - start, bytes.byteLength)
-        if (to <= from) continue
-        this._pendingPage(f, page, bytes, 0).buf.fill(0, from, to)
+    const ps = this.pageSize
+    const end = offset + length
+    const firstFull = Math.ceil(offset / ps)
+    const lastFull = Math.floor(end / ps) - 1
+    const edges = [...new Set([Math.floor(offset / ps), Math.floor((Math.min(end, MAX_PAGE) - 1) / ps)])].filter(p => p < firstFull || p > lastFull)
+    return this._mutate({
+      name,
+      needs: (size) => {
+        if (offset >= size) return []
+        if (end >= size) return this._cutNeeds(size, offset) // a range reaching the end truncates
+        return edges.filter(p => p * ps < size)
+      },
+      apply: (f, size, page) => {
+        if (offset >= size) return
+        if (end >= size) return this._cut(f, size, offset, page)
+        f.drop(firstFull, lastFull)
+        // Zero the partial pages at the edges (if they hold anything).
+        for (const p of edges) {
+          if (p * ps >= size) continue
+          const bytes = page(p)
+          if (bytes === null) continue
+          const start = p * ps
+          const from = Math.max(offset, start) - start
+          const to = Math.min(end - start, bytes.byteLength)
+          if (to <= from) continue
+          this._pendingPage(f, p, bytes, 0).buf.fill(0, from, to)
+        }
       }
     })
   }
 
   async _unlink (name: string): Promise<void> {
-    await this._mutate(name, (f) => {
-      f.drop(0, MAX_PAGE)
-      f.size = 0
-      f.unlinked = true
-      this._cache.drop(name, 0, MAX_PAGE)
-    }, 0)
-    // A file is unlinked after it closed (random-access semantics), so this may have
-    // reopened a connection that no open file holds: let it go again.
-    if (this._openFiles === 0 && !this.closed) await this._releaseIfIdle()
+    // A file is unlinked after it closed (random-access semantics), so the lock may have been
+    // released: take it again, or this could delete what another tab now owns.
+    const refused = this._refuse(true)
+    if (refused !== null) throw refused
+    await this._acquire()
+    try {
+      await this._mutate({
+        name,
+        knownSize: 0,
+        needs: () => [],
+        apply: (f) => {
+          f.drop(0, MAX_PAGE)
+          f.size = 0
+          f.unlinked = true
+        }
+      })
+    } finally {
+      if (this._openFiles === 0 && !this.closed) await this._releaseIfIdle()
+    }
   }
 
-  // --- internals ---
+  // --- internals --------------------------------------------------------------------------
 
-  private _enqueue<T> (step: () => T | Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed'))
-    this._queued++
-    const p = this._queue.then(step).finally(() => {
-      // A commit that came due while operations were still queued waits for them: writes
-      // issued in one tick stay in one transaction even when one of them had to read pages.
-      if (--this._queued === 0 && this._deferred) {
-        this._deferred = false
-        this._kick()
+  /** The error an operation fails with now, or null (`write`: the operation changes bytes). */
+  private _refuse (write: boolean): HypercoreError | null {
+    if (this._lost !== null) return this._lost
+    if (this.closed) return HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed')
+    if (write && this.readOnly) return HypercoreError.STORAGE_READ_ONLY(`IndexedDB database "${this.name}" was opened read-only`)
+    return null
+  }
+
+  private async _acquire (): Promise<void> {
+    if (this.readOnly || this._lock !== null) return
+    if (this._locking === null) {
+      this._locking = tryLock(lockName(this.name)).then((lock) => {
+        if (lock === null) throw HypercoreError.STORAGE_LOCKED(`IndexedDB database "${this.name}" is open in another tab, window or worker (one writer per core)`)
+        if (this.closed || this._lost !== null) lock.release()
+        else this._lock = lock
+      }).finally(() => { this._locking = null })
+    }
+    await this._locking
+  }
+
+  private _unlock (): void {
+    const lock = this._lock
+    this._lock = null
+    lock?.release()
+  }
+
+  private _setMeta (meta: MetaRecord | undefined): void {
+    if (meta !== undefined) this.pageSize = meta.pageSize
+    this._meta = meta === undefined ? { state: 'missing' } : { state: 'stored', record: meta }
+    this._guard()
+  }
+
+  /** From now on, every transaction checks the meta record is the one we know (connection.ts). */
+  private _guard (): void {
+    const known = this._meta
+    if (known.state === 'unknown') this.connection.guard = null
+    else if (known.state === 'missing') this.connection.guard = meta => meta === undefined
+    else this.connection.guard = meta => sameMeta(meta, known.record)
+  }
+
+  /** A replaced or deleted database: nothing more is written; open files are told. */
+  private _lose (err: HypercoreError): void {
+    if (this._lost !== null) return
+    this._lost = err
+    const pending = this._pending
+    this._pending = null
+    pending?.reject(err)
+    this._cache.clear()
+    this._sizes.clear()
+    this.connection.close().catch(() => {})
+    this._unlock()
+    for (const f of [...this._files]) f._storageLost(err)
+  }
+
+  /** Everything issued so far applied and committed (or failed). */
+  private async _drain (): Promise<void> {
+    await this._chain
+    const waits: Array<Promise<void>> = []
+    if (this._inflight !== null) waits.push(this._inflight.done)
+    if (this._pending !== null) waits.push(this._pending.done)
+    this._kick()
+    await Promise.all(waits)
+  }
+
+  /** Commits what is pending, then drops the connection, the lock and what was read, if no file is open. */
+  private async _releaseIfIdle (): Promise<void> {
+    try {
+      if (this._lost === null) await this._drain()
+    } finally {
+      if (this._openFiles === 0 && this._pending === null && this._inflight === null && this._chained === 0 && !this.closed) {
+        await this.connection.close()
+        this._cache.clear()
+        this._sizes.clear()
+        this._meta = { state: 'unknown' }
+        this._guard()
+        this._unlock()
       }
-    })
-    this._queue = p.catch(() => {})
-    return p
+    }
   }
 
-  /** Applies a change to the pending batch (in queue order), then waits for its transaction. */
-  private async _mutate (name: string, change: (f: FileChanges, size: number) => void | Promise<void>, knownSize?: number): Promise<void> {
-    const batch = await this._enqueue(async () => {
-      // While a change waits for stored pages its batch must not start committing.
-      this._applying++
+  /** Applies `m` now if nothing issued earlier waits and its pages are at hand; else queues it behind the waiting ones. */
+  private _mutate (m: Mutation): Promise<void> {
+    const refused = this._refuse(true)
+    if (refused !== null) return Promise.reject(refused)
+    if (this._chained === 0) {
       try {
-        const size = knownSize ?? this._currentSize(name)
-        const batch = this._batch()
-        await change(batch.file(name, size), size)
-        return batch
+        const batch = this._tryApply(m, null)
+        if (batch instanceof Batch) return batch.done
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    this._chained++
+    const seq = ++this._chainSeq
+    const applied = this._chain.then(async () => {
+      const fetch: Fetch = { name: m.name, wanted: new Set(), pages: new Map(), stale: new Set() }
+      this._fetches.add(fetch)
+      try {
+        for (;;) {
+          // Issued before close(): it still applies; only a lost database stops it.
+          if (this._lost !== null) throw this._lost
+          const r = this._tryApply(m, fetch)
+          if (r instanceof Batch) return r
+          await this._fetch(fetch, r, false)
+        }
       } finally {
-        this._applying--
+        this._fetches.delete(fetch)
+        this._chained--
+        if (seq === this._holdUntil) {
+          this._holdUntil = 0
+          this._kick()
+        }
       }
     })
-    await batch.done
+    this._chain = applied.then(() => {}, () => {})
+    return applied.then(batch => batch.done)
+  }
+
+  /** Applies `m` to the pending batch (returned), or returns the pages it still needs. */
+  private _tryApply (m: Mutation, fetched: Fetch | null): Batch | number[] {
+    const size = m.knownSize ?? this._currentSize(m.name)
+    const bytes = new Map<number, Uint8Array | null>()
+    const missing: number[] = []
+    for (const p of m.needs(size)) {
+      let b = this._lookup(m.name, p)
+      if (b === undefined && fetched !== null && !fetched.stale.has(p)) b = fetched.pages.get(p)
+      if (b === undefined) missing.push(p)
+      else bytes.set(p, b)
+    }
+    if (missing.length > 0) return missing
+    const batch = this._batch()
+    m.apply(batch.file(m.name, size), size, p => bytes.get(p) ?? null)
+    return batch
+  }
+
+  /** Truncating to `length`: the page it ends in needs its bytes (to trim them). */
+  private _cutNeeds (size: number, length: number): number[] {
+    const ps = this.pageSize
+    return length < size && length % ps !== 0 ? [Math.ceil(length / ps) - 1] : []
   }
 
   /** Truncates to `length`: drops whole pages past it, trims the page it ends in. */
-  private async _cut (name: string, f: FileChanges, size: number, length: number): Promise<void> {
+  private _cut (f: FileChanges, size: number, length: number, page: (index: number) => Uint8Array | null): void {
     if (length < size) {
       const ps = this.pageSize
       const keep = Math.ceil(length / ps)
-      f.drop(keep, MAX_PAGE)
-      this._cache.drop(name, keep, MAX_PAGE)
       const tail = length % ps
-      if (tail !== 0) {
-        const [bytes] = await this._pages(name, keep - 1, keep - 1, true)
-        if (bytes !== null && bytes !== undefined && bytes.byteLength > tail) {
-          const p = this._pendingPage(f, keep - 1, bytes, 0)
-          p.buf.fill(0, tail, p.len)
-          p.len = tail
-        }
+      const bytes = tail !== 0 ? page(keep - 1) : null
+      f.drop(keep, MAX_PAGE)
+      if (bytes !== null && bytes.byteLength > tail) {
+        const p = this._pendingPage(f, keep - 1, bytes, 0)
+        p.buf.fill(0, tail, p.len)
+        p.len = tail
       }
     }
     f.size = length
+    f.unlinked = false
   }
 
   /** The pending page to modify in place (copied from its current bytes on first touch). */
@@ -327,48 +509,80 @@ export class IdbStorage implements FileProvider {
     return p
   }
 
-  /** Current bytes of the edge pages a write needs (middle pages are fully overwritten). */
-  private async _edgePages (name: string, first: number, last: number, needs: (page: number) => boolean): Promise<Map<number, Uint8Array | null>> {
-    const out = new Map<number, Uint8Array | null>()
-    for (const page of new Set([first, last])) {
-      if (!needs(page)) continue
-      const [bytes] = await this._pages(name, page, page, true)
-      out.set(page, bytes ?? null)
+  /**
+   * Page `page` of `name` from memory: the pending batch, then the in-flight one, then the
+   * cache of committed pages; `null` for a page known to hold nothing (dropped, or past the
+   * committed end and untouched since), `undefined` when only storage can tell.
+   */
+  private _lookup (name: string, page: number): Uint8Array | null | undefined {
+    let bytes = this._pending?.files.get(name)?.lookup(page)
+    if (bytes === undefined) bytes = this._inflight?.files.get(name)?.lookup(page)
+    if (bytes === undefined) bytes = this._cache.get(name, page)
+    if (bytes === undefined) {
+      const committed = this._sizes.get(name)
+      if (committed !== undefined && page * this.pageSize >= committed) return null
     }
-    return out
+    return bytes
   }
 
   /**
-   * Current bytes of pages [first, last]: pending batch, then in-flight batch, then the cache
-   * of committed pages, then ONE getAll over the key range of whatever is still missing.
-   * `null` = hole (reads as zeros).
+   * Reads `[offset, offset + size)` as it is now: what memory holds is copied at once (a
+   * later write to a pending page must not show through), the rest comes from ONE getAll.
    */
-  private async _pages (name: string, first: number, last: number, cache: boolean): Promise<Array<Uint8Array | null>> {
-    const out: Array<Uint8Array | null | undefined> = []
-    let lo = Infinity
-    let hi = -Infinity
-    const p = this._pending?.files.get(name)
-    const q = this._inflight?.files.get(name)
+  private _readNow (name: string, offset: number, size: number): Promise<Uint8Array> {
+    try {
+      if (this._lost !== null) throw this._lost
+      if (offset + size > this._currentSize(name)) throw HypercoreError.STORAGE_OUT_OF_BOUNDS()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const out = b4a.alloc(size)
+    if (size === 0) return Promise.resolve(out)
+    const ps = this.pageSize
+    const first = Math.floor(offset / ps)
+    const last = Math.floor((offset + size - 1) / ps)
+    const copy = (page: number, bytes: Uint8Array): void => {
+      const start = page * ps
+      const from = Math.max(offset, start)
+      const to = Math.min(offset + size, start + bytes.byteLength)
+      if (to > from) out.set(bytes.subarray(from - start, to - start), from - offset)
+    }
+    const missing: number[] = []
     for (let page = first; page <= last; page++) {
-      let bytes = p?.lookup(page)
-      if (bytes === undefined) bytes = q?.lookup(page)
-      if (bytes === undefined) bytes = this._cache.get(name, page)
-      if (bytes === undefined) { lo = Math.min(lo, page); hi = Math.max(hi, page) }
-      out.push(bytes)
+      const bytes = this._lookup(name, page)
+      if (bytes === undefined) missing.push(page)
+      else if (bytes !== null) copy(page, bytes)
     }
-    if (lo <= hi) {
-      const records = await this.connection.run('readonly', store =>
-        request<PageRecord[]>(store.getAll(IDBKeyRange.bound([name, lo], [name, hi]))))
-      const found = new Map<number, Uint8Array>()
-      for (const r of records) found.set(r.i, r.b)
-      for (let page = lo; page <= hi; page++) {
-        if (out[page - first] !== undefined) continue
-        const bytes = found.get(page) ?? null
-        out[page - first] = bytes
-        if (bytes !== null && cache) this._cache.set(name, page, bytes)
+    if (missing.length === 0) return Promise.resolve(out)
+    const fetch: Fetch = { name, wanted: new Set(), pages: new Map(), stale: new Set() }
+    this._fetches.add(fetch)
+    return this._fetch(fetch, missing, last - first < 4).then(() => {
+      for (const page of missing) {
+        const bytes = fetch.pages.get(page)
+        if (bytes !== null && bytes !== undefined) copy(page, bytes)
       }
+      return out
+    }).finally(() => this._fetches.delete(fetch))
+  }
+
+  /** Fetches stored pages into `fetch` (ONE getAll over their span); caches the ones no commit touched meanwhile. */
+  private async _fetch (fetch: Fetch, pages: number[], cache: boolean): Promise<void> {
+    for (const p of pages) {
+      fetch.wanted.add(p)
+      fetch.stale.delete(p)
     }
-    return out as Array<Uint8Array | null>
+    const lo = Math.min(...pages)
+    const hi = Math.max(...pages)
+    const records = await this.connection.run('readonly', store =>
+      request<PageRecord[]>(store.getAll(IDBKeyRange.bound([fetch.name, lo], [fetch.name, hi]))))
+    const found = new Map<number, Uint8Array>()
+    for (const r of records) found.set(r.i, r.b)
+    for (const p of pages) {
+      if (fetch.stale.has(p)) continue // a commit changed it meanwhile: memory has the newer bytes
+      const bytes = found.get(p) ?? null
+      fetch.pages.set(p, bytes)
+      if (cache && bytes !== null && this._lost === null) this._cache.set(fetch.name, p, bytes)
+    }
   }
 
   private _knownSize (name: string): number | undefined {
@@ -393,34 +607,82 @@ export class IdbStorage implements FileProvider {
   }
 
   /** Starts committing the pending batch unless a transaction is already in flight. */
-  private _kick (force = false): void {
-    if (this._applying > 0 || (!force && this._queued > 0)) { this._deferred = true; return }
-    if (this._inflight !== null || this._pending === null) return
+  private _kick (): void {
+    if (this._holdUntil !== 0) return
+    if (this._chained > 0) {
+      this._holdUntil = this._chainSeq
+      return
+    }
+    if (this._inflight !== null || this._pending === null || this._lost !== null) return
     const batch = this._pending
     this._pending = null
     this._inflight = batch
     batch.frozen = true
-    const meta: MetaRecord | null = this._meta === 'stored' ? null : { version: FORMAT_VERSION, pageSize: this.pageSize }
+    const meta = this._metaToWrite()
     this.connection.run('readwrite', store => batch.apply(store, this.pageSize, meta)).then(() => {
-      if (meta !== null) this._meta = 'stored'
-      for (const [name, f] of batch.files) {
-        for (const [lo, hi] of f.drops) this._cache.drop(name, lo, hi)
-        for (const [page, pg] of f.pages) this._cache.set(name, page, pg.buf.subarray(0, pg.len))
-        this._sizes.set(name, f.size)
-      }
-      this._inflight = null
-      batch.resolve()
+      this._committed(batch, meta)
     }, (err: unknown) => {
       this._inflight = null
       // Whatever is pending was built on the failed batch's pages and sizes: it fails too.
       const dependent = this._pending
       this._pending = null
       batch.reject(err)
-      if (dependent !== null) dependent.reject(err)
-    }).finally(() => {
-      if (this._pending !== null && !this._scheduled) this._kick()
+      dependent?.reject(err)
+      if (isDatabaseReplaced(err)) this._lose(err as HypercoreError)
     })
   }
+
+  private _committed (batch: Batch, meta: MetaRecord | null): void {
+    if (meta !== null) {
+      this._meta = { state: 'stored', record: meta }
+      this._guard()
+    }
+    for (const [name, f] of batch.files) {
+      for (const [lo, hi] of f.drops) {
+        this._cache.drop(name, lo, hi)
+        this._markStale(name, lo, hi)
+      }
+      for (const [page, pg] of f.pages) {
+        this._cache.set(name, page, pg.buf.subarray(0, pg.len))
+        this._markStale(name, page, page)
+      }
+      this._sizes.set(name, f.size)
+    }
+    this._inflight = null
+    batch.resolve()
+    if (this._pending !== null) this._kick() // group commit: what came in meanwhile goes now
+  }
+
+  private _markStale (name: string, lo: number, hi: number): void {
+    for (const f of this._fetches) {
+      if (f.name !== name) continue
+      for (const p of f.wanted) if (p >= lo && p <= hi) f.stale.add(p)
+    }
+  }
+
+  /** The meta record to write with the next commit: a new database's, or an older one's given an id. */
+  private _metaToWrite (): MetaRecord | null {
+    const m = this._meta
+    if (m.state === 'stored' && m.record.id !== undefined) return null
+    const base = m.state === 'stored' ? m.record : { version: FORMAT_VERSION, pageSize: this.pageSize }
+    return { ...base, id: newId() }
+  }
+}
+
+export function idbStorageId (name: string): string {
+  return 'idb:' + name
+}
+
+function sameMeta (meta: unknown, known: MetaRecord): boolean {
+  if (typeof meta !== 'object' || meta === null) return false
+  const m = meta as Partial<MetaRecord>
+  return m.id === known.id && m.pageSize === known.pageSize && m.version === known.version
+}
+
+function newId (): string {
+  const bytes = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(bytes)
+  return b4a.toString(bytes, 'hex')
 }
 
 function request<T> (req: IDBRequest): Promise<T> {
