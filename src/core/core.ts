@@ -1,25 +1,38 @@
 /**
  * @module core/core
  * The state one storage holds, shared by every session opened on it: the five files of §6
- * (oplog, tree, bitfield, data, header), the oplog header, the Merkle tree, the verifier. All
- * mutations run under one mutex and follow hypercore@10's crash-safe write order (§6.1):
+ * (oplog, tree, bitfield, data, header), the oplog header, the Merkle tree, the verifier.
+ * Mutations follow hypercore@10's crash-safe write order (§6.1):
  *
  *   1. the block bytes go to the data file (past the current end: invisible until step 2);
  *   2. ONE oplog entry (CRC-framed) describes the whole mutation: this write is the commit
  *      point. A torn entry fails its CRC and replay drops it (the state before);
- *   3. the in-memory tree/bitfield/header take the change;
+ *   3. once both are durable, the in-memory tree/bitfield/header take the change and the
+ *      sessions hear of it;
  *   4. every 4th mutation (and the first after open, and after every truncate) flushes:
  *      dirty bitfield pages, tree nodes, the header to the inactive slot, then the oplog is
  *      cut back to its header. Entries carry the active slot's bit, so entries a newer header
  *      already covers are ignored on replay even if the cut never happened.
  *
+ * Each mutation is prepared under one lock (mutations.ts, verified.ts) and made visible by
+ * the commit queue (commit-queue.ts). When the five files form one durability group (our
+ * IndexedDB database: writes durable in the order issued), the lock is released once a
+ * mutation's writes are issued, so appends and downloaded blocks issued while a transaction
+ * commits are prepared meanwhile and go into the next one, each resolving, in order, when
+ * its own writes are durable. Otherwise (files, foreign storages) each write is awaited in
+ * turn under the lock, as hypercore@10 does. Truncations, clears, upgrades and reorgs always
+ * run alone: everything before them is visible first.
+ *
  * A mutation resolves once it has committed. A flush that fails after that loses nothing
  * (the oplog still describes every change, and a failed flush keeps its pages and nodes
  * dirty), so it is only remembered: the next mutation (or `flush()`, or `close()`) retries it
  * first, and rejects with the storage's typed error if the retry fails too — changing nothing.
+ * A mutation that fails takes the ones queued after it down too; the next one first puts the
+ * oplog's write cursor back to the last durable entry (cutting the file there).
  *
  * The flush schedule, entry contents and header contents match hypercore@10 byte for byte
- * (checked by test/core/differential.test.ts), so the files interoperate both ways.
+ * when mutations are awaited one by one (test/core/differential.test.ts), so the files
+ * interoperate both ways.
  */
 import { HypercoreError } from '../errors.js'
 import type { KeyPair } from '../crypto/types.js'
@@ -32,13 +45,14 @@ import type { BitfieldFile } from './format/bitfield-file.js'
 import type { DataFile } from './format/data-file.js'
 import type { RandomAccessStorage } from '../storage/types.js'
 import { promisify } from '../storage/promises.js'
+import { CommitQueue, type Step } from './commit-queue.js'
 import { Mutex } from './mutex.js'
-import { appendBlocks, clearBlocks, truncateBlocks, type AppendOptions } from './mutations.js'
+import { prepareAppend, prepareClear, prepareTruncate, type AppendOptions } from './mutations.js'
 import { updateContig } from './replay.js'
 import type { ReplicatorHook } from './waits.js'
+import { prepareVerified, type VerifiedProof } from './verified.js'
 
 export type { PreAppend, AppendOptions } from './mutations.js'
-import { insertVerified, type VerifiedProof } from './verified.js'
 
 /** hypercore@10 flushes when the oplog grows past this, whatever the counter says. */
 const MAX_OPLOG_BYTES = 65536
@@ -76,7 +90,21 @@ export interface CoreParts {
   tree: MerkleTree
   verifier: Verifier
   keyPair: KeyPair | null
+  /** Opened without the lock: nothing is ever written (open.ts). */
+  readOnly?: boolean
 }
+
+/** A session as the core (and the replicator, for events) knows it. */
+export interface CoreSession {
+  close (err?: Error): Promise<void>
+  emit (event: string, ...args: unknown[]): boolean
+}
+
+/**
+ * What a mutation's prepare step returns: a step to queue (`inline`: it must be visible
+ * before anything else prepares, e.g. an upgrade), or a result when there is nothing to write.
+ */
+export type Prepared<T> = { step: Step<T>, inline?: boolean } | { value: T }
 
 export class Core {
   readonly files: CoreFiles
@@ -87,24 +115,38 @@ export class Core {
   readonly header: OplogHeader
   readonly tree: MerkleTree
   readonly verifier: Verifier
+  readonly readOnly: boolean
   /** The signing key pair (with secret key) or null for a read-only core. */
   keyPair: KeyPair | null
   readonly mutex = new Mutex()
   private _replicator: ReplicatorHook | null = null
   private readonly _replicatorListeners = new Set<() => void>()
   /** Open sessions (Hypercore objects); the files close when the last one does. */
-  readonly sessions = new Set<object>()
+  readonly sessions = new Set<CoreSession>()
   /** Pending `findingPeers()` hooks. */
   findingPeers = 0
   closed = false
 
   private readonly _listeners = new Set<(u: CoreUpdate) => void>()
+  private readonly _queue = new CommitQueue()
+  /** The five files are one durability group: mutations may be prepared while earlier ones commit. */
+  private readonly _grouped: boolean
+  /** The last append prepared and not applied yet: the next append builds on it. */
+  private _head: TreeBatch | null = null
+  /** Where the oplog ends after the last applied entry (what a failed write rolls back to). */
+  private _oplogDurable: { byteLength: number, length: number }
+  /** The flush schedule asked for a flush that has not run yet (it waits for the queue to empty). */
+  private _flushDue = false
   /** hypercore@10: the first mutation after open flushes, then every 4th. */
   private _autoFlush = 1
   private _manifestFlushed: boolean
   private _closing: Promise<void> | null = null
+  private readonly _closed: Promise<void>
+  private _markClosed!: () => void
   /** The error of a flush that failed after its mutation committed (retried first, see above). */
   private _flushError: HypercoreError | null = null
+  /** Set when the storage was wiped or replaced under us (STORAGE_LOST): the core closes. */
+  private _lost: HypercoreError | null = null
   /** The contiguous byte length and the (length, fork) it was computed for. */
   private _contig = { length: 0, fork: 0, bytes: 0 }
   /** Computed before a commit point for the length a truncate or clear will leave. */
@@ -120,7 +162,15 @@ export class Core {
     this.tree = parts.tree
     this.verifier = parts.verifier
     this.keyPair = parts.keyPair
+    this.readOnly = parts.readOnly === true
     this._manifestFlushed = parts.header.manifest !== null
+    this._closed = new Promise(resolve => { this._markClosed = resolve })
+    this._oplogDurable = parts.oplog.position
+    const groups = Object.values(parts.files).map(f => f.durabilityGroup ?? null)
+    this._grouped = groups[0] !== null && groups.every(g => g === groups[0])
+    this._queue.afterApply = (remaining, locked) => this._afterApply(remaining, locked)
+    this._queue.onFailure = (err) => { if (HypercoreError.is(err, 'STORAGE_LOST')) this._storageLost(err) }
+    for (const f of Object.values(parts.files)) f.on?.('lost', (err: unknown) => this._storageLost(err as HypercoreError))
   }
 
   /** Filled by the replication layer; null means "local only" (waits.ts). */
@@ -147,7 +197,9 @@ export class Core {
    * `sparse: false` session. Kept with the hint by `_updateContig` (computed at open).
    */
   get contiguousByteLength (): number { return this._contig.bytes }
-  get writable (): boolean { return this.keyPair !== null && this.keyPair.secretKey != null }
+  get writable (): boolean { return !this.readOnly && this.keyPair !== null && this.keyPair.secretKey != null }
+  /** Mutations prepared whose writes may not be durable yet (tests, benchmarks). */
+  get queued (): number { return this._queue.size }
 
   onUpdate (fn: (u: CoreUpdate) => void): () => void {
     this._listeners.add(fn)
@@ -177,33 +229,38 @@ export class Core {
     return this.data.read(offset, size)
   }
 
-  // --- mutations (mutations.ts), each under the mutex ---------------------------------------
+  // --- mutations (mutations.ts, verified.ts) ---------------------------------------------
 
   /** Appends blocks (§6.1 order, see the top of this file and mutations.ts). */
   append (blocks: Uint8Array[], opts: AppendOptions = {}): Promise<{ length: number, byteLength: number }> {
-    return this._mutation(opts.check, () => appendBlocks(this, blocks, opts))
+    return this._mutate(opts.check, false, () => prepareAppend(this, blocks, opts))
   }
 
   /** Truncates to `newLength` on fork `fork` (§3.5); always flushes. */
   truncate (newLength: number, fork: number, opts: { keyPair?: KeyPair | null, check?: () => void } = {}): Promise<void> {
-    return this._mutation(opts.check, () => truncateBlocks(this, newLength, fork, opts))
+    return this._mutate(opts.check, true, () => prepareTruncate(this, newLength, fork, opts))
   }
 
   /** Clears blocks `[start, end)` (§6.4). */
   clear (start: number, end: number, opts: { check?: () => void } = {}): Promise<void> {
-    return this._mutation(opts.check, () => clearBlocks(this, start, end))
+    return this._mutate(opts.check, true, () => prepareClear(this, start, end))
   }
 
-  /** Stores a peer's proof, verified under the lock against the tree as it is then (replication, §3.3.5; verified.ts). */
+  /**
+   * Stores a peer's proof, verified under the lock against the tree as it is then
+   * (replication, §3.3.5; verified.ts). Resolves false when it brought nothing new.
+   */
   insertVerified (verify: (tree: MerkleTree) => Promise<VerifiedProof>): Promise<boolean> {
-    return this._mutation(undefined, async () => insertVerified(this, await verify(this.tree)))
+    return this._mutate(undefined, false, async () => prepareVerified(this, await verify(this.tree)))
   }
 
   /** Flushes everything the oplog holds into the other files (§6.1). */
   flush (): Promise<void> {
     return this.mutex.run(async () => {
       this._checkOpen()
+      await this._settle()
       await this._flush()
+      this._flushDue = false
       this._flushError = null
     })
   }
@@ -213,12 +270,26 @@ export class Core {
     return this._flushError
   }
 
+  /** True once `close()` or `purge()` was called. */
+  get closing (): boolean {
+    return this._closing !== null
+  }
+
+  /** Resolves once the core has closed (whether or not closing hit an error). */
+  whenClosed (): Promise<void> {
+    return this._closed
+  }
+
   /** Closes the files (once). Pending mutations finish first. */
   close (): Promise<void> {
     return this._close(false)
   }
 
-  /** Closes, deleting every file of the core before its store closes. */
+  /**
+   * Closes, deleting every file of the core. The oplog (which holds the header) goes first:
+   * from then on the storage holds no core, and whatever an interrupted purge leaves of the
+   * other files is cleared by the next open that creates a core there (open.ts).
+   */
   purge (): Promise<void> {
     return this._close(true)
   }
@@ -232,77 +303,169 @@ export class Core {
     if (this._closing === null) {
       this._closing = this.mutex.run(async () => {
         this.closed = true
+        await this._queue.drain()
         let flushError: unknown = null
-        if (this._flushError !== null && !unlink) {
+        if ((this._flushError !== null || this._flushDue) && !unlink && this._lost === null && !this.readOnly && this._queue.failed === null) {
           try {
             await this._flush()
             this._flushError = null
           } catch (err) { flushError = err }
         }
-        await closeAll(this, unlink)
+        try {
+          await closeAll(this, unlink)
+        } finally {
+          this._markClosed()
+        }
         if (flushError !== null) throw typed(flushError)
       })
     }
     return this._closing
   }
 
-  // --- internals (used by mutations.ts) ---------------------------------------------------
+  // --- the commit path (see the top of this file) ------------------------------------------
 
-  private _mutation<T> (check: (() => void) | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a mutation: under the lock, catches up on what earlier ones left to do, prepares it
+   * and queues it. `barrier`: it reads the visible state, so everything queued before it is
+   * applied first, and it is applied before the lock is released.
+   */
+  private _mutate<T> (check: (() => void) | undefined, barrier: boolean, prepare: () => Promise<Prepared<T>>): Promise<T> {
+    let result: Promise<T> | null = null
     return this.mutex.run(async () => {
       this._checkOpen()
+      if (this.readOnly) throw HypercoreError.SESSION_NOT_WRITABLE('the core was opened read-only (unlocked)')
       check?.()
-      if (this._flushError !== null) {
-        await this._flush() // rejects (typed) before this mutation changes anything
-        this._flushError = null
+      if (barrier || !this._grouped) await this._queue.drain()
+      await this._settle()
+      const prepared = await prepare()
+      if ('value' in prepared) {
+        result = Promise.resolve(prepared.value)
+        return
       }
-      return fn()
+      const inline = barrier || !this._grouped || prepared.inline === true
+      result = this._queue.push(prepared.step, inline)
+      if (inline) await result.catch(() => {})
+    }).then(() => result!)
+  }
+
+  /**
+   * Under the lock, before a mutation prepares: recover from a failed one, retry a failed
+   * flush (rejecting, typed, before anything changes if it fails again), and run a due
+   * flush once nothing is queued (or the oplog grew past hypercore@10's bound).
+   */
+  private async _settle (): Promise<void> {
+    if (this._queue.failed !== null) {
+      await this._queue.drain()
+      if (this._lost !== null) throw this._lost
+      this._head = null
+      await this.oplog.rollback(this._oplogDurable)
+      this._queue.failed = null
+    }
+    if (this._flushError !== null) {
+      await this._queue.drain()
+      await this._flush() // rejects (typed) before this mutation changes anything
+      this._flushError = null
+      this._flushDue = false
+    }
+    if (this._flushDue && (this._queue.size === 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES)) {
+      await this._queue.drain()
+      await this._flushNow()
+    }
+  }
+
+  /** After each apply (commit-queue.ts): the flush the schedule asked for, once nothing else is queued. */
+  private async _afterApply (remaining: number, locked: boolean): Promise<void> {
+    if (!this._flushDue || remaining > 0) return
+    if (locked) return this._flushNow()
+    // A flush rewrites the oplog: no mutation may prepare meanwhile. Whoever holds the lock
+    // now runs it instead (`_settle`) or queues a mutation whose apply will.
+    if (this.mutex.locked) return
+    await this.mutex.run(async () => {
+      if (this._flushDue && this._queue.size === 0 && !this.closed) await this._flushNow()
     })
   }
 
+  private async _flushNow (): Promise<void> {
+    this._flushDue = false
+    try {
+      await this._flush()
+      this._flushError = null
+    } catch (err) {
+      this._flushError = typed(err)
+    }
+  }
+
+  /** Bitfield pages, tree nodes, then the header (which drops the oplog entries). */
+  private async _flush (): Promise<void> {
+    await this.bitfield.flush()
+    await this.treeFile.flush()
+    await this.oplog.flush(this.header)
+    this._oplogDurable = this.oplog.position
+  }
+
   private _checkOpen (): void {
+    if (this._lost !== null) throw this._lost
     if (this.closed) throw HypercoreError.SESSION_CLOSED()
+  }
+
+  /** The storage was wiped or replaced under us: every session closes with that error. */
+  private _storageLost (err: HypercoreError): void {
+    if (this._lost !== null) return
+    this._lost = err
+    if (this._queue.failed === null) this._queue.failed = err
+    for (const s of [...this.sessions]) void s.close(err).catch(() => {})
+  }
+
+  // --- for mutations.ts and verified.ts --------------------------------------------------
+
+  /**
+   * Issues a mutation's writes, in order: all at once when the files are one durability
+   * group (they become durable in that order), else each after the previous one completed.
+   * Resolves when all are durable.
+   */
+  _issue (writes: Array<() => Promise<unknown>>): Promise<unknown> {
+    if (this._grouped) return Promise.all(writes.map(w => w()))
+    return writes.reduce<Promise<unknown>>((prev, w) => prev.then(() => w()), Promise.resolve())
+  }
+
+  /** The tree state the next append builds on (the last append prepared, or the tree). */
+  get head (): TreeBatch | null {
+    return this._head
+  }
+
+  /** @internal An append was prepared on top of the head (mutations.ts). */
+  _advanceHead (batch: TreeBatch): void {
+    this._head = batch
+  }
+
+  /** @internal A mutation's writes are durable: the oplog is durable up to `end`. */
+  _oplogApplied (end: { byteLength: number, length: number }): void {
+    this._oplogDurable = end
   }
 
   /** @internal The tree takes a signed batch; the header follows it. */
   _commit (batch: TreeBatch, hash: Uint8Array): void {
     batch.commit()
+    if (this._head === batch) this._head = null
     this.header.tree.fork = batch.fork
     this.header.tree.length = batch.length
     this.header.tree.rootHash = hash
     this.header.tree.signature = batch.signature
   }
 
-  /** @internal hypercore@10's schedule: see MAX_OPLOG_BYTES / FLUSH_EVERY, plus once for a new manifest. */
-  _shouldFlush (): boolean {
-    if (--this._autoFlush <= 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES) {
-      this._autoFlush = FLUSH_EVERY
-      return true
-    }
-    if (!this._manifestFlushed && this.header.manifest !== null) {
-      this._manifestFlushed = true
-      return true
-    }
-    return false
-  }
-
-  /** @internal Bitfield pages, tree nodes, then the header (which drops the oplog entries). */
-  async _flush (): Promise<void> {
-    await this.bitfield.flush()
-    await this.treeFile.flush()
-    await this.oplog.flush(this.header)
-  }
-
   /**
-   * @internal The flush a mutation runs after its commit point: a failure is remembered for
-   * the next mutation or close instead of rejecting a mutation that is already durable.
+   * @internal Counts a mutation towards hypercore@10's flush schedule (see MAX_OPLOG_BYTES /
+   * FLUSH_EVERY, plus once for a new manifest); `force` asks for a flush now (truncations).
    */
-  async _flushAfterCommit (): Promise<void> {
-    try {
-      await this._flush()
-      this._flushError = null
-    } catch (err) {
-      this._flushError = typed(err)
+  _scheduleFlush (force = false): void {
+    if (force) {
+      this._flushDue = true // outside the count, as hypercore@10 flushes after a truncation
+    } else if (--this._autoFlush <= 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES) {
+      this._autoFlush = FLUSH_EVERY
+      this._flushDue = true
+    } else if (!this._manifestFlushed && this.header.manifest !== null) {
+      this._manifestFlushed = true
+      this._flushDue = true
     }
   }
 
@@ -361,8 +524,10 @@ async function closeAll (core: Core, unlink: boolean): Promise<void> {
     try { await close() } catch (err) { errors.push(err) }
   }
   if (unlink) {
-    for (const f of Object.values(core.files)) {
-      try { await promisify(f).unlink() } catch (err) { errors.push(err) }
+    // The oplog (the header) first: see `purge`.
+    const f = core.files
+    for (const file of [f.oplog, f.header, f.tree, f.bitfield, f.data]) {
+      try { await promisify(file).unlink() } catch (err) { errors.push(err) }
     }
   }
   if (errors.length > 0 && !HypercoreError.is(errors[0], 'STORAGE_CLOSED')) throw errors[0]

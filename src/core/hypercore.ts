@@ -7,20 +7,22 @@
  * fills `core.replicator`, see waits.ts).
  */
 import { EventEmitter } from 'events'
-import { defaultStorage } from '#platform/storage'
+import { defaultStorage, defaultStorageId } from '#platform/storage'
 import { HypercoreError } from '../errors.js'
 import { BlockEncryption } from '../crypto/block-encryption.js'
 import { discoveryKey as deriveDiscoveryKey } from '../crypto/hash.js'
 import { encodeId } from '../crypto/id.js'
+import { equalBytes } from '../crypto/bytes.js'
 import { cryptoReady } from '../crypto/sodium.js'
 import type { KeyPair } from '../crypto/types.js'
-import { toStorageFactory } from '../storage/factory.js'
+import { storageIdentity, toStorageFactory } from '../storage/factory.js'
 import type { StorageInput } from '../storage/types.js'
 import type { Core } from './core.js'
 import { Download, type DownloadRange } from './download.js'
 import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
 import { openCore } from './open.js'
+import { openShared } from './registry.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { SnapshotView } from './snapshot.js'
 import { checkIndex, parseSessionArgs, requireStorage, type GetOptions, type HypercoreOptions } from './session-options.js'
@@ -72,8 +74,16 @@ export class Hypercore extends EventEmitter {
     this.isSnapshot = o.snapshot === true
     this._writable = false
     const parent = o._parent
-    const factory = parent !== undefined ? null : toStorageFactory(requireStorage(storage), defaultStorage)
-    this.opening = this._open(factory, keyBytes, parent)
+    let place: { factory: ReturnType<typeof toStorageFactory>, id: unknown } | null = null
+    if (parent === undefined) {
+      const input = requireStorage(storage)
+      const unlocked = o.unlocked === true
+      place = {
+        factory: toStorageFactory(input, unlocked ? name => defaultStorage(name, { unlocked }) : defaultStorage),
+        id: storageIdentity(input, defaultStorageId)
+      }
+    }
+    this.opening = this._open(place, keyBytes, parent)
     this.opening.catch(() => {})
   }
 
@@ -112,30 +122,37 @@ export class Hypercore extends EventEmitter {
     return this.opening
   }
 
-  private async _open (factory: ReturnType<typeof toStorageFactory> | null, key: Uint8Array | null, parent: Hypercore | undefined): Promise<void> {
+  private async _open (place: { factory: ReturnType<typeof toStorageFactory>, id: unknown } | null, key: Uint8Array | null, parent: Hypercore | undefined): Promise<void> {
     await cryptoReady()
     let core: Core
     if (parent !== undefined) {
       await parent.opening
-      if (parent.core === null || parent.core.closed) throw HypercoreError.SESSION_CLOSED()
+      if (parent.core === null || parent.core.closed || parent.core.closing) throw HypercoreError.SESSION_CLOSED()
       core = parent.core
+      core.sessions.add(this)
       if (this._opts.encryptionKey === undefined && parent.encryption !== null) this.encryption = parent.encryption
       if (this._opts.valueEncoding === undefined) this._codec = parent._codec
     } else {
-      core = await openCore(factory!, {
+      const { factory, id } = place!
+      const unlocked = this._opts.unlocked === true
+      const open = (): Promise<Core> => openCore(factory, {
         key,
         keyPair: this._opts.keyPair ?? null,
         createIfMissing: this._opts.createIfMissing !== false,
-        overwrite: this._opts.overwrite === true
+        overwrite: this._opts.overwrite === true,
+        readOnly: unlocked
       })
+      // A place already open in this realm is joined (registry.ts); a read-only (unlocked)
+      // core is never the one others join, as it cannot write.
+      core = await openShared(id, open, c => this._join(c, key), !unlocked)
+      if (!core.sessions.has(this)) core.sessions.add(this)
     }
     this.core = core
-    core.sessions.add(this)
     if (this._opts.encryptionKey != null) {
       this.encryption = new BlockEncryption(this._opts.encryptionKey, core.key, { compat: core.verifier.compat, isBlockKey: this._opts.isBlockKey === true })
     }
     if (this.isSnapshot) this._snapshot = await SnapshotView.at(core, this._opts.length)
-    this._writable = core.writable && this._opts.writable !== false && !this.isSnapshot
+    this._writable = core.writable && this._opts.writable !== false && this._opts.unlocked !== true && !this.isSnapshot
     this.key = core.key
     this.discoveryKey = deriveDiscoveryKey(core.key)
     this.id = encodeId(core.key)
@@ -176,6 +193,24 @@ export class Hypercore extends EventEmitter {
       this.closed = true
       this.emit('close')
     }
+  }
+
+  /**
+   * Joins a core this realm already has open on the same storage (registry.ts), with the
+   * checks an open of that storage would make; called synchronously with the registry's
+   * answer, so the core cannot start closing in between.
+   */
+  private _join (core: Core, key: Uint8Array | null): void {
+    const o = this._opts
+    if (o.overwrite === true) throw HypercoreError.STORAGE_LOCKED('this core is open in this page (or process): close it before overwriting')
+    if (key !== null && !equalBytes(key, core.key)) throw HypercoreError.STORAGE_CONFLICT('Another Hypercore is stored here')
+    const kp = o.keyPair ?? null
+    if (kp !== null) {
+      const signers = core.header.manifest !== null ? core.header.manifest.signers.map(s => s.publicKey) : [core.key]
+      if (!signers.some(pk => equalBytes(pk, kp.publicKey))) throw HypercoreError.STORAGE_CONFLICT('The key pair does not sign the core stored here')
+      if (core.keyPair?.secretKey == null && kp.secretKey != null) core.keyPair = { publicKey: kp.publicKey, secretKey: kp.secretKey }
+    }
+    core.sessions.add(this)
   }
 
   /** Closes every session of the core and deletes its files. */

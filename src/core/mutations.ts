@@ -1,18 +1,24 @@
 /**
  * @module core/mutations
- * The three mutations of a core (append, truncate, clear), each run under the core's mutex
- * by the `Core` methods of the same name, in hypercore@10's crash-safe order (§6.1, see
- * core.ts): stored bytes first, then ONE oplog entry (the commit point), then the in-memory
- * state, then the flush schedule.
+ * The three local mutations of a core (append, truncate, clear), as prepare steps for
+ * `Core._mutate` (core.ts): each computes its change, issues its writes in hypercore@10's
+ * crash-safe order (§6.1: stored bytes first, then ONE oplog entry, the commit point) and
+ * returns the apply step that changes the in-memory state once they are durable, plus the
+ * flush schedule.
  *
  * Every read a mutation needs happens BEFORE its commit point (the bitfield pages it will
- * change are loaded, the contiguous byte length it will leave is computed), so after the entry is written nothing but the flush touches
- * storage, and a failing flush is deferred (core.ts): a mutation that committed resolves.
+ * change are loaded, the contiguous byte length it will leave is computed), so once the entry
+ * is durable nothing but the flush touches storage, and a failing flush is deferred
+ * (core.ts): a mutation that committed resolves.
+ *
+ * Appends build on `core.head` (the last append prepared, not yet applied) rather than on the
+ * tree, so a run of appends can be prepared while the first commits. Truncate and clear run
+ * alone (barriers in core.ts) and read the tree as it is.
  */
 import { HypercoreError } from '../errors.js'
 import type { KeyPair } from '../crypto/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
-import type { Core } from './core.js'
+import type { Core, Prepared } from './core.js'
 import { addReorgHint } from './replay.js'
 
 /** Turns user blocks into stored blocks at `start` on `fork` (block encryption, §4). */
@@ -31,14 +37,22 @@ function signingKeyPair (core: Core, given: KeyPair | null | undefined): KeyPair
   return keyPair
 }
 
-/** Appends blocks; `preappend` turns them into their stored form at the index and fork they really get. */
-export async function appendBlocks (core: Core, blocks: Uint8Array[], opts: AppendOptions): Promise<{ length: number, byteLength: number }> {
-  const keyPair = signingKeyPair(core, opts.keyPair)
-  const tree = core.tree
-  if (blocks.length === 0) return { length: tree.length, byteLength: tree.byteLength }
-  const stored = opts.preappend != null ? opts.preappend(blocks, tree.length, tree.fork) : blocks
+/** The oplog entry write, noting where the oplog ends once it is written (the rollback point, core.ts). */
+function stageEntry (core: Core, entry: OplogEntry, end: { at: { byteLength: number, length: number } | null }): () => Promise<unknown> {
+  return () => {
+    const written = core.oplog.stage([entry])
+    end.at = core.oplog.position
+    return written
+  }
+}
 
-  const batch = tree.batch()
+/** Appends blocks; `preappend` turns them into their stored form at the index and fork they really get. */
+export async function prepareAppend (core: Core, blocks: Uint8Array[], opts: AppendOptions): Promise<Prepared<{ length: number, byteLength: number }>> {
+  const keyPair = signingKeyPair(core, opts.keyPair)
+  const batch = core.tree.batch(core.head ?? undefined)
+  if (blocks.length === 0) return { value: { length: batch.length, byteLength: batch.byteLength } }
+  const offset = batch.byteLength
+  const stored = opts.preappend != null ? opts.preappend(blocks, batch.length, batch.fork) : blocks
   for (const b of stored) batch.append(b)
   const hash = batch.hash()
   batch.signature = core.verifier.sign(hash, batch.length, batch.fork, keyPair)
@@ -50,23 +64,32 @@ export async function appendBlocks (core: Core, blocks: Uint8Array[], opts: Appe
     bitfield: { drop: false, start: batch.ancestors, length: stored.length }
   }
   await core.bitfield.loadRange(batch.ancestors, batch.length)
-  await core.data.writeBlocks(tree.byteLength, stored)
-  await core.oplog.append([entry]) // the commit point
+  const end = { at: null as { byteLength: number, length: number } | null }
+  const durable = core._issue([() => core.data.writeBlocks(offset, stored), stageEntry(core, entry, end)]) // the entry is the commit point
+  core._advanceHead(batch)
 
-  core.treeFile.put(batch.nodes)
-  await core.bitfield.setRange(batch.ancestors, stored.length, true)
-  core._commit(batch, hash)
-  await core._updateContig(false, batch.ancestors, batch.length)
-  core._emit({ type: 'append', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: batch.length })
-  if (core._shouldFlush()) await core._flushAfterCommit()
-  return { length: batch.length, byteLength: batch.byteLength }
+  return {
+    step: {
+      durable,
+      apply: async () => {
+        core._oplogApplied(end.at!)
+        core.treeFile.put(batch.nodes)
+        await core.bitfield.setRange(batch.ancestors, stored.length, true)
+        core._commit(batch, hash)
+        await core._updateContig(false, batch.ancestors, batch.length)
+        core._emit({ type: 'append', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: batch.length })
+        core._scheduleFlush()
+        return { length: batch.length, byteLength: batch.byteLength }
+      }
+    }
+  }
 }
 
 /**
  * Truncates to `newLength` on fork `fork` (§3.5): one entry with the new (shorter) tree and
  * a bitfield drop, then always a flush (as hypercore@10 does: the tree file is cut there).
  */
-export async function truncateBlocks (core: Core, newLength: number, fork: number, opts: { keyPair?: KeyPair | null }): Promise<void> {
+export async function prepareTruncate (core: Core, newLength: number, fork: number, opts: { keyPair?: KeyPair | null }): Promise<Prepared<void>> {
   const keyPair = signingKeyPair(core, opts.keyPair)
   const tree = core.tree
   if (!Number.isSafeInteger(newLength) || newLength < 0 || newLength > tree.length) {
@@ -85,16 +108,25 @@ export async function truncateBlocks (core: Core, newLength: number, fork: numbe
   }
   await core.bitfield.loadRange(batch.ancestors, oldLength)
   await core._prepareContiguous(Math.min(core.contiguousLength, batch.ancestors), batch.fork)
-  await core.oplog.append([entry]) // the commit point
+  const end = { at: null as { byteLength: number, length: number } | null }
+  const durable = core._issue([stageEntry(core, entry, end)]) // the commit point
 
-  // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
-  if (newLength < oldLength) core.treeFile.truncate(newLength)
-  await core.bitfield.setRange(batch.ancestors, oldLength - batch.ancestors, false)
-  addReorgHint(core.header.hints.reorgs, tree.length, tree.fork, batch.fork, batch.ancestors)
-  core._commit(batch, hash)
-  await core._updateContig(true, batch.ancestors, oldLength)
-  core._emit({ type: 'truncate', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: oldLength })
-  await core._flushAfterCommit()
+  return {
+    step: {
+      durable,
+      apply: async () => {
+        core._oplogApplied(end.at!)
+        // A fork change at the same length drops nothing (hypercore@10 blanks nothing either).
+        if (newLength < oldLength) core.treeFile.truncate(newLength)
+        await core.bitfield.setRange(batch.ancestors, oldLength - batch.ancestors, false)
+        addReorgHint(core.header.hints.reorgs, tree.length, tree.fork, batch.fork, batch.ancestors)
+        core._commit(batch, hash)
+        await core._updateContig(true, batch.ancestors, oldLength)
+        core._emit({ type: 'truncate', ancestors: batch.ancestors, length: batch.length, fork: batch.fork, start: batch.ancestors, end: oldLength })
+        core._scheduleFlush(true)
+      }
+    }
+  }
 }
 
 /**
@@ -102,33 +134,43 @@ export async function truncateBlocks (core: Core, newLength: number, fork: numbe
  * The freed byte range grows over neighbouring blocks that are already gone, as
  * hypercore@10 does, so repeated clears punch one hole instead of slivers.
  */
-export async function clearBlocks (core: Core, start: number, end: number): Promise<void> {
+export async function prepareClear (core: Core, start: number, end: number): Promise<Prepared<void>> {
   const tree = core.tree
   // hypercore@10 ignores a clear that starts at or past the end (no entry), but keeps an
   // end past it (the bits are dropped up to `end`).
-  if (start >= tree.length || end <= start) return
+  if (start >= tree.length || end <= start) return { value: undefined }
   const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
   await core.bitfield.loadRange(start, end)
   await core._prepareContiguous(Math.min(core.contiguousLength, start), tree.fork)
-  await core.oplog.append([entry]) // the commit point
-  await core.bitfield.setRange(start, end - start, false)
-  await core._updateContig(true, start, end)
+  const oplogEnd = { at: null as { byteLength: number, length: number } | null }
+  const durable = core._issue([stageEntry(core, entry, oplogEnd)]) // the commit point
 
-  // Freeing the bytes comes after the commit point and may fail on storage: the clear stays
-  // done (the bits say the blocks are gone, reads refuse them), only the space is not given
-  // back yet. The next clear next to or over this range punches it again (the hole grows
-  // over blocks already gone), so nothing leaks for good.
-  let punched: boolean
-  try {
-    punched = await punchHole(core, start, end)
-  } catch {
-    punched = true
+  return {
+    step: {
+      durable,
+      apply: async () => {
+        core._oplogApplied(oplogEnd.at!)
+        await core.bitfield.setRange(start, end - start, false)
+        await core._updateContig(true, start, end)
+
+        // Freeing the bytes comes after the commit point and may fail on storage: the clear
+        // stays done (the bits say the blocks are gone, reads refuse them), only the space is
+        // not given back yet. The next clear next to or over this range punches it again (the
+        // hole grows over blocks already gone), so nothing leaks for good.
+        let punched: boolean
+        try {
+          punched = await punchHole(core, start, end)
+        } catch {
+          punched = true
+        }
+        // hypercore@10 stops here when no stored bytes are affected, without counting the
+        // mutation towards the flush schedule (the entry replays the bits on open anyway).
+        if (!punched) return
+        core._emit({ type: 'clear', ancestors: tree.length, length: tree.length, fork: tree.fork, start, end })
+        core._scheduleFlush()
+      }
+    }
   }
-  // hypercore@10 stops here when no stored bytes are affected, without counting the
-  // mutation towards the flush schedule (the entry replays the bits on open anyway).
-  if (!punched) return
-  core._emit({ type: 'clear', ancestors: tree.length, length: tree.length, fork: tree.fork, start, end })
-  if (core._shouldFlush()) await core._flushAfterCommit()
 }
 
 /** Frees the data bytes of cleared blocks `[start, end)` and gone neighbours; false if none are stored. */

@@ -29,6 +29,8 @@ export interface OpenOptions {
   keyPair: { publicKey: Uint8Array, secretKey?: Uint8Array | null } | null
   createIfMissing: boolean
   overwrite: boolean
+  /** Never write (hypercore@10's `unlocked`): no core is created, nothing is repaired. */
+  readOnly?: boolean
 }
 
 export const FILE_NAMES = ['oplog', 'tree', 'bitfield', 'data', 'header'] as const
@@ -52,19 +54,21 @@ export async function openCore (factory: StorageFactory, opts: OpenOptions): Pro
 }
 
 async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
-  if (opts.overwrite) {
-    for (const f of Object.values(files)) {
-      if (f.truncatable) await promisify(f).truncate(0)
-    }
-  }
-  const oplog = new Oplog(files.oplog, { headerFile: files.header })
+  const readOnly = opts.readOnly === true
+  if (opts.overwrite && readOnly) throw HypercoreError.BAD_ARGUMENT('overwrite needs a writable (locked) core')
+  // Overwriting drops the header first: from then on no core is stored here, and the create
+  // path below clears the rest (so an interrupted overwrite reopens as "no core", never as
+  // the old core's files under a new header).
+  if (opts.overwrite && files.oplog.truncatable) await promisify(files.oplog).truncate(0)
+  const oplog = new Oplog(files.oplog, { headerFile: files.header, readOnly })
   const opened = await oplog.open()
   let header = opened.header
   const entries = opened.entries
 
   if (header === null) {
-    if (!opts.createIfMissing) throw HypercoreError.STORAGE_EMPTY('No Hypercore is stored here')
+    if (!opts.createIfMissing || readOnly) throw HypercoreError.STORAGE_EMPTY('No Hypercore is stored here')
     header = createHeader(opts)
+    await clearLeftovers(files)
     await oplog.flush(header)
   } else {
     if (opts.key !== null && !equalBytes(header.key, opts.key)) throw HypercoreError.STORAGE_CONFLICT('Another Hypercore is stored here')
@@ -74,6 +78,9 @@ async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
     }
   }
 
+  // Every file open before the first mutation: a durability group orders writes between
+  // open files only (storage/types.ts), and the data file is otherwise first touched by one.
+  await Promise.all([files.data, files.header].map(f => promisify(f).open()))
   const treeFile = await TreeFile.open(files.tree)
   const bitfield = await BitfieldFile.open(files.bitfield)
   const data = new DataFile(files.data)
@@ -85,9 +92,24 @@ async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
   if (opts.keyPair?.secretKey != null) keyPair = { publicKey: opts.keyPair.publicKey, secretKey: opts.keyPair.secretKey }
   else if (header.keyPair?.secretKey != null) keyPair = { publicKey: header.keyPair.publicKey, secretKey: header.keyPair.secretKey }
 
-  const core = new Core({ files, oplog, treeFile, bitfield, data, header, tree, verifier, keyPair })
+  const core = new Core({ files, oplog, treeFile, bitfield, data, header, tree, verifier, keyPair, readOnly })
   await core._refreshContiguous() // reads nothing unless blocks are missing (a sparse replica)
   return core
+}
+
+/**
+ * Before a new core's header is written: a storage without a header must hold no other file
+ * either. A purge or an overwrite interrupted after the oplog went leaves the old core's
+ * tree, bitfield and data behind; adopted by a new core (of another key, say), they would be
+ * served as its blocks without ever being verified. Each is emptied before the header that
+ * makes the new core exist.
+ */
+async function clearLeftovers (files: CoreFiles): Promise<void> {
+  for (const f of [files.tree, files.bitfield, files.data, files.header]) {
+    const io = promisify(f)
+    if (!f.statable || !f.truncatable) continue
+    if ((await io.stat()).size > 0) await io.truncate(0)
+  }
 }
 
 /**

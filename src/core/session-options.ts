@@ -27,6 +27,13 @@ export interface HypercoreOptions {
   wait?: boolean
   /** false: a read-only session even when the core has its secret key. */
   writable?: boolean
+  /**
+   * Open without taking the storage's writer lock, read-only (hypercore@10's `unlocked`):
+   * for looking at a core another tab or process has open. Nothing is written; the view is
+   * what was stored when it opened. In a page that already has the core open, a read-only
+   * session of that core.
+   */
+  unlocked?: boolean
   /** A frozen view (see `snapshot()`). */
   snapshot?: boolean
   /** With `snapshot`: check out this earlier length of the current fork (seed 002). */

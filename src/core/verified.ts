@@ -6,14 +6,15 @@
  * the in-memory files). A reorg (the proof is for a newer fork, §3.5) also drops everything
  * past the common prefix, like a local truncate.
  *
- * Runs under the core's lock (Core.insertVerified), with the batch verified against the tree
- * as it is now.
+ * Prepared under the core's lock (Core.insertVerified), with the batch verified against the
+ * tree as it is then: downloads queued before it do not change the tree, and an upgrade or
+ * reorg is applied before anything else prepares.
  */
 import { HypercoreError } from '../errors.js'
 import { offsetPath, type TreeBatch } from '../tree/merkle-tree.js'
 import type { TreeNode } from '../tree/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
-import type { Core, CoreUpdate } from './core.js'
+import type { Core, CoreUpdate, Prepared } from './core.js'
 import { addReorgHint } from './replay.js'
 
 /** What a verified proof carries to store. */
@@ -24,40 +25,13 @@ export interface VerifiedProof {
 }
 
 /**
- * Stores a verified proof and announces it (append / truncate / download updates). Resolves
- * false when it brought nothing new.
+ * The prepare step of `Core.insertVerified` (core.ts): writes the proof (see the top of this
+ * file) and returns the step that stores it in memory and announces it (append / truncate /
+ * download updates) once durable. A plain block runs alongside other blocks (the tree does not
+ * change); an upgrade or a reorg changes the tree, so it is applied before anything else
+ * prepares (`inline`). Resolves false when the proof brought nothing new.
  */
-export async function insertVerified (core: Core, v: VerifiedProof): Promise<boolean> {
-  const stored = await storeVerified(core, v)
-  if (stored === null) return false
-  const batch = stored.batch
-  if (stored.reorgFrom !== null) addReorgHint(core.header.hints.reorgs, stored.reorgFrom, core.tree.fork, batch.fork, batch.ancestors)
-  if (stored.upgrade) core._commit(batch, batch.hash())
-  if (stored.reorgFrom !== null) await core._updateContig(true, batch.ancestors, stored.reorgFrom)
-  for (const u of stored.updates) if (u.type === 'download') await core._updateContig(false, u.start, u.end)
-  for (const u of stored.updates) core._emit(u)
-  // A reorg flushes at once, as a local truncate does (the tree file is cut there).
-  if (stored.reorgFrom !== null || core._shouldFlush()) await core._flushAfterCommit()
-  return true
-}
-
-/** What happened, for the caller to commit and announce. */
-interface StoredProof {
-  batch: TreeBatch
-  /** The tree moves to the batch (an upgrade or a reorg). */
-  upgrade: boolean
-  /** Set for a reorg: the old length before it. */
-  reorgFrom: number | null
-  /** The block was new and is now stored. */
-  stored: boolean
-  updates: CoreUpdate[]
-}
-
-/**
- * Writes a verified proof (see the top of the file). Returns null when it brings nothing new
- * (a block we already have, an upgrade no longer than our tree).
- */
-async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof | null> {
+export async function prepareVerified (core: Core, v: VerifiedProof): Promise<Prepared<boolean>> {
   const { batch, block } = v
   const tree = core.tree
   const reorg = batch.upgraded && batch.fork !== tree.fork
@@ -68,16 +42,14 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
   const ancestors = reorg ? batch.ancestors : oldLength
   const haveBlock = block !== null && !reorg && block.index < tree.length && await core.bitfield.get(block.index)
   const storeBlock = block !== null && !haveBlock && (!reorg || block.index >= ancestors)
-  if (!batch.upgraded && !storeBlock) return null
+  if (!batch.upgraded && !storeBlock) return { value: false }
 
   // Every read happens before the commit point (as in mutations.ts).
   if (reorg && oldLength > ancestors) await core.bitfield.loadRange(ancestors, oldLength)
-  if (storeBlock) {
-    // The offset comes from the tree as it will be (the block may lie in the upgraded part).
-    // (the proof's own nodes are not in the tree file yet, and may be the ones needed).
-    const offset = await offsetAfter(core, batch, block.index)
-    await core.data.writeBlocks(offset, [block.value])
-  }
+  // The offset comes from the tree as it will be (the block may lie in the upgraded part).
+  // (the proof's own nodes are not in the tree file yet, and may be the ones needed).
+  const offset = storeBlock ? await offsetAfter(core, batch, block.index) : 0
+  if (storeBlock && !reorg) await core.bitfield.loadRange(block.index, block.index)
   const entry: OplogEntry = {
     userData: null,
     treeNodes: batch.nodes,
@@ -86,23 +58,42 @@ async function storeVerified (core: Core, v: VerifiedProof): Promise<StoredProof
       ? (oldLength > ancestors ? { drop: true, start: ancestors, length: oldLength - ancestors } : null)
       : storeBlock ? { drop: false, start: block.index, length: 1 } : null
   }
-  await core.oplog.append([entry]) // the commit point
+  const writes: Array<() => Promise<unknown>> = []
+  if (storeBlock) writes.push(() => core.data.writeBlocks(offset, [block.value]))
+  let oplogEnd: { byteLength: number, length: number } | null = null
+  writes.push(() => {
+    const written = core.oplog.stage([entry]) // the commit point
+    oplogEnd = core.oplog.position
+    return written
+  })
+  const durable = core._issue(writes)
 
-  const updates: CoreUpdate[] = []
-  if (reorg) {
-    if (ancestors < oldLength) core.treeFile.truncate(ancestors)
-    await core.bitfield.setRange(ancestors, oldLength - ancestors, false)
-    updates.push({ type: 'truncate', ancestors, length: ancestors, fork: batch.fork, start: ancestors, end: oldLength })
+  const apply = async (): Promise<boolean> => {
+    core._oplogApplied(oplogEnd!)
+    const updates: CoreUpdate[] = []
+    if (reorg) {
+      if (ancestors < oldLength) core.treeFile.truncate(ancestors)
+      await core.bitfield.setRange(ancestors, oldLength - ancestors, false)
+      updates.push({ type: 'truncate', ancestors, length: ancestors, fork: batch.fork, start: ancestors, end: oldLength })
+    }
+    core.treeFile.put(batch.nodes)
+    if (storeBlock && !reorg) await core.bitfield.set(block.index, true)
+    if (batch.upgraded && batch.length > ancestors) {
+      updates.push({ type: 'append', ancestors, length: batch.length, fork: batch.fork, start: ancestors, end: batch.length })
+    }
+    if (storeBlock && !reorg) {
+      updates.push({ type: 'download', ancestors: batch.upgraded ? ancestors : oldLength, length: batch.upgraded ? batch.length : oldLength, fork: batch.fork, start: block.index, end: block.index + 1 })
+    }
+    if (reorg) addReorgHint(core.header.hints.reorgs, oldLength, core.tree.fork, batch.fork, batch.ancestors)
+    if (batch.upgraded) core._commit(batch, batch.hash())
+    if (reorg) await core._updateContig(true, batch.ancestors, oldLength)
+    for (const u of updates) if (u.type === 'download') await core._updateContig(false, u.start, u.end)
+    for (const u of updates) core._emit(u)
+    // A reorg flushes at once, as a local truncate does (the tree file is cut there).
+    core._scheduleFlush(reorg)
+    return true
   }
-  core.treeFile.put(batch.nodes)
-  if (storeBlock && !reorg) await core.bitfield.set(block.index, true)
-  if (batch.upgraded && batch.length > ancestors) {
-    updates.push({ type: 'append', ancestors, length: batch.length, fork: batch.fork, start: ancestors, end: batch.length })
-  }
-  if (storeBlock && !reorg) {
-    updates.push({ type: 'download', ancestors: batch.upgraded ? ancestors : oldLength, length: batch.upgraded ? batch.length : oldLength, fork: batch.fork, start: block.index, end: block.index + 1 })
-  }
-  return { batch, upgrade: batch.upgraded, reorgFrom: reorg ? oldLength : null, stored: storeBlock && !reorg, updates }
+  return { step: { durable, apply }, inline: batch.upgraded }
 }
 
 /**

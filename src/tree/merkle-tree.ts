@@ -50,16 +50,21 @@ export class TreeBatch implements TreeState {
   nodes: TreeNode[] = []
   truncation: TreeTruncation | null = null
 
-  constructor (tree: MerkleTree) {
+  /**
+   * A batch on top of `base`: the tree itself, or an earlier batch not committed yet (a chain
+   * of appends prepared while the first commits, core/commit-queue.ts). Such a batch commits
+   * once the batches before it have.
+   */
+  constructor (tree: MerkleTree, base: TreeState = tree) {
     this.tree = tree
-    this.treeLength = tree.length
-    this.treeFork = tree.fork
-    this.fork = tree.fork
-    this.length = tree.length
-    this.byteLength = tree.byteLength
-    this.roots = tree.roots.slice()
-    this.signature = tree.signature
-    this.ancestors = tree.length
+    this.treeLength = base.length
+    this.treeFork = base.fork
+    this.fork = base.fork
+    this.length = base.length
+    this.byteLength = base.byteLength
+    this.roots = base.roots.slice()
+    this.signature = base.signature
+    this.ancestors = base.length
   }
 
   /** Appends one block by its stored bytes: adds the leaf and every parent it completes. */
@@ -126,8 +131,10 @@ export class MerkleTree implements TreeState {
     return rootsHash(this.roots)
   }
 
-  batch (): TreeBatch {
-    return new TreeBatch(this)
+  /** A batch on the current state, or on `after` (an earlier batch of this tree not committed yet). */
+  batch (after?: TreeBatch): TreeBatch {
+    if (after !== undefined && after.tree !== this) throw HypercoreError.INVALID_OPERATION('the base batch belongs to another tree')
+    return new TreeBatch(this, after ?? this)
   }
 
   /**

@@ -66,6 +66,8 @@ export function decodeFrame (buffer: Uint8Array, offset: number, end = buffer.by
 }
 
 export interface OplogOptions {
+  /** Never write (an unlocked, read-only core): a torn tail is left as it is. */
+  readOnly?: boolean
   /**
    * The core's `header` file, for headers too big for a slot (§6.5). Without it, such a flush
    * throws OPLOG_HEADER_OVERFLOW, and opening an oplog that points to one throws OPLOG_CORRUPT.
@@ -88,6 +90,7 @@ interface SlotRead {
 export class Oplog {
   readonly storage: RandomAccessStorage
   readonly headerFile: RandomAccessStorage | null
+  readonly readOnly: boolean
   /** Bytes of entries after ENTRIES_OFFSET. */
   byteLength = 0
   /** Number of entries in the log. */
@@ -109,6 +112,7 @@ export class Oplog {
   constructor (storage: RandomAccessStorage, opts: OplogOptions = {}) {
     this.storage = storage
     this.headerFile = opts.headerFile ?? null
+    this.readOnly = opts.readOnly === true
     this._io = promisify(storage)
     this._headerIo = this.headerFile === null ? null : promisify(this.headerFile)
   }
@@ -162,7 +166,7 @@ export class Oplog {
       const { entries, end } = this._replay(buffer, active)
       this.length = entries.length
       this.byteLength = end - ENTRIES_OFFSET
-      if (size > end && size > ENTRIES_OFFSET) await this._io.truncate(end)
+      if (size > end && size > ENTRIES_OFFSET && !this.readOnly) await this._io.truncate(end)
       return { header, entries }
     })
   }
@@ -174,19 +178,61 @@ export class Oplog {
    */
   append (entries: OplogEntry[]): Promise<void> {
     return this._serial(async () => {
+      const before = this.position
+      try {
+        await this.stage(entries)
+      } catch (err) {
+        // Not written (or torn): the next entry goes where this one would have.
+        this.byteLength = before.byteLength
+        this.length = before.length
+        throw err
+      }
+    })
+  }
+
+  /**
+   * `append` without waiting for earlier operations: the entries' place is taken now (the
+   * next entry goes right after them) and the returned write settles when they are written.
+   * For the core's commit path, which orders its writes itself (core/commit-queue.ts): it
+   * never stages while a flush runs, and calls `rollback` after a failed write.
+   */
+  stage (entries: OplogEntry[]): Promise<void> {
+    try {
       this._checkOpen(true)
       if (!this.flushed) throw HypercoreError.INVALID_OPERATION('Flush a header before appending oplog entries')
-      if (entries.length === 0) return
-      const bit = this.activeSlot
-      const frames = entries.map((e, i) => encodeFrame(encodeOplogEntry(e), bit, i < entries.length - 1))
-      let total = 0
-      for (const f of frames) total += f.byteLength
-      const batch = new Uint8Array(total)
-      let at = 0
-      for (const f of frames) { batch.set(f, at); at += f.byteLength }
-      await this._io.write(ENTRIES_OFFSET + this.byteLength, batch)
-      this.byteLength += total
-      this.length += entries.length
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (entries.length === 0) return Promise.resolve()
+    const bit = this.activeSlot
+    const frames = entries.map((e, i) => encodeFrame(encodeOplogEntry(e), bit, i < entries.length - 1))
+    let total = 0
+    for (const f of frames) total += f.byteLength
+    const batch = new Uint8Array(total)
+    let at = 0
+    for (const f of frames) { batch.set(f, at); at += f.byteLength }
+    const offset = ENTRIES_OFFSET + this.byteLength
+    this.byteLength += total
+    this.length += entries.length
+    return this._io.write(offset, batch)
+  }
+
+  /** Where the next entry goes: what `rollback` takes back to. */
+  get position (): { byteLength: number, length: number } {
+    return { byteLength: this.byteLength, length: this.length }
+  }
+
+  /**
+   * After a failed write: entries from `to` on were not (all) written, or were written after
+   * a gap a failed write left. The next entry goes at `to`, and the file is cut there, so no
+   * frame written past the gap can ever follow the new entries on replay.
+   */
+  rollback (to: { byteLength: number, length: number }): Promise<void> {
+    return this._serial(async () => {
+      this._checkOpen(true)
+      this.byteLength = to.byteLength
+      this.length = to.length
+      await this._io.truncate(ENTRIES_OFFSET + to.byteLength)
     })
   }
 

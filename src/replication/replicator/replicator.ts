@@ -5,7 +5,6 @@
  * peers say (§5.7). Choosing what to request from whom is scheduler.ts; answering is
  * serve.ts; checking and storing answers is receive.ts; download ranges are ranges.ts.
  */
-import type { EventEmitter } from 'events'
 import { HypercoreError } from '../../errors.js'
 import type { Core, CoreUpdate } from '../../core/core.js'
 import type { ReplicatorHook } from '../../core/waits.js'
@@ -128,13 +127,13 @@ export class Replicator implements ReplicatorHook, PeerHost {
   // --- events on every session -------------------------------------------------------------
 
   emit (name: string, ...args: unknown[]): void {
-    for (const s of [...this.core.sessions]) (s as EventEmitter).emit(name, ...args)
+    for (const s of [...this.core.sessions]) s.emit(name, ...args)
   }
 
   /** Closes every session of the core (the last one closes the core and this replicator). */
   private _closeSessions (err: Error): void {
     for (const s of [...this.core.sessions]) {
-      void (s as { close: (err?: Error) => Promise<void> }).close(err).catch(() => {})
+      void s.close(err).catch(() => {})
     }
   }
 
