@@ -43,7 +43,7 @@ import type { OplogHeader } from './format/oplog-types.js'
 import type { TreeFile } from './format/tree-file.js'
 import type { BitfieldFile } from './format/bitfield-file.js'
 import type { DataFile } from './format/data-file.js'
-import type { RandomAccessStorage } from '../storage/types.js'
+import type { DurabilityGroup, RandomAccessStorage } from '../storage/types.js'
 import { promisify } from '../storage/promises.js'
 import { CommitQueue, type Step } from './commit-queue.js'
 import { Mutex } from './mutex.js'
@@ -131,6 +131,7 @@ export class Core {
   private readonly _queue = new CommitQueue()
   /** The five files are one durability group: mutations may be prepared while earlier ones commit. */
   private readonly _grouped: boolean
+  private readonly _group: DurabilityGroup | null
   /** The last append prepared and not applied yet: the next append builds on it. */
   private _head: TreeBatch | null = null
   /** Where the oplog ends after the last applied entry (what a failed write rolls back to). */
@@ -168,6 +169,7 @@ export class Core {
     this._oplogDurable = parts.oplog.position
     const groups = Object.values(parts.files).map(f => f.durabilityGroup ?? null)
     this._grouped = groups[0] !== null && groups.every(g => g === groups[0])
+    this._group = this._grouped ? groups[0]! : null
     this._queue.afterApply = (remaining, locked) => this._afterApply(remaining, locked)
     this._queue.onFailure = (err) => { if (HypercoreError.is(err, 'STORAGE_LOST')) this._storageLost(err) }
     for (const f of Object.values(parts.files)) f.on?.('lost', (err: unknown) => this._storageLost(err as HypercoreError))
@@ -395,11 +397,19 @@ export class Core {
     }
   }
 
-  /** Bitfield pages, tree nodes, then the header (which drops the oplog entries). */
+  /**
+   * Bitfield pages, tree nodes, then the header (which drops the oplog entries). On one
+   * durability group all of it is issued at once (one transaction: the header is durable
+   * only with the pages before it); elsewhere each step waits for the one before.
+   */
   private async _flush (): Promise<void> {
-    await this.bitfield.flush()
-    await this.treeFile.flush()
-    await this.oplog.flush(this.header)
+    if (this._grouped) {
+      await Promise.all([this.bitfield.flush(), this.treeFile.flush(), this.oplog.flush(this.header, { ordered: true })])
+    } else {
+      await this.bitfield.flush()
+      await this.treeFile.flush()
+      await this.oplog.flush(this.header)
+    }
     this._oplogDurable = this.oplog.position
   }
 
@@ -424,7 +434,11 @@ export class Core {
    * Resolves when all are durable.
    */
   _issue (writes: Array<() => Promise<unknown>>): Promise<unknown> {
-    if (this._grouped) return Promise.all(writes.map(w => w()))
+    if (this._group !== null) {
+      const all = Promise.all(writes.map(w => w()))
+      this._group.commitSoon?.() // the whole mutation is issued: no need to wait for the tick's end
+      return all
+    }
     return writes.reduce<Promise<unknown>>((prev, w) => prev.then(() => w()), Promise.resolve())
   }
 
@@ -460,6 +474,11 @@ export class Core {
   _scheduleFlush (force = false): void {
     if (force) {
       this._flushDue = true // outside the count, as hypercore@10 flushes after a truncation
+    } else if (this._grouped) {
+      // On one durability group a flush is a transaction of its own while an append is one
+      // entry in the next: flushing every 4th mutation would cost more than the mutations.
+      // The oplog bound alone keeps what an open replays small (≤ 64 KiB of entries).
+      if (this.oplog.byteLength >= MAX_OPLOG_BYTES) this._flushDue = true
     } else if (--this._autoFlush <= 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES) {
       this._autoFlush = FLUSH_EVERY
       this._flushDue = true

@@ -18,7 +18,7 @@
  * Capability flags (`readable`, …) are true when the subclass overrides the matching hook.
  */
 import { HypercoreError } from '../errors.js'
-import type { Callback, RandomAccessStorage, StorageStat } from './types.js'
+import type { Callback, DurabilityGroup, RandomAccessStorage, StorageStat } from './types.js'
 
 type Listener = (...args: unknown[]) => void
 
@@ -56,7 +56,7 @@ export abstract class RandomAccess implements RandomAccessStorage {
    * sequence of dependent writes without waiting for each, once every file it writes is open
    * (see types.ts). null (the default): no such promise.
    */
-  get durabilityGroup (): object | null {
+  get durabilityGroup (): DurabilityGroup | null {
     return null
   }
 

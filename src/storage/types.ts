@@ -13,6 +13,15 @@ export interface StorageStat {
   size: number
 }
 
+/**
+ * Files whose writes become durable in the order issued (see `durabilityGroup` below). A
+ * group may take a hint that a caller has issued a whole unit of writes: `commitSoon()` lets
+ * them start committing now instead of at the end of the tick.
+ */
+export interface DurabilityGroup {
+  commitSoon?: () => void
+}
+
 /** One random-access "file". All methods are callback based; callbacks are optional for mutations. */
 export interface RandomAccessStorage {
   readable: boolean
@@ -40,7 +49,7 @@ export interface RandomAccessStorage {
    * for its open, so open every file of the group first. The core then issues a mutation's writes without waiting for each (and groups
    * mutations into one transaction). Absent or null: every write is awaited in turn.
    */
-  readonly durabilityGroup?: object | null
+  readonly durabilityGroup?: DurabilityGroup | null
 
   /** Lifecycle events (`open`, `close`, `unlink`; `lost` for a database wiped under us), when the implementation has them. */
   on?: (event: string, listener: (...args: unknown[]) => void) => unknown

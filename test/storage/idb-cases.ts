@@ -149,6 +149,33 @@ function abortWith (tx: IDBTransaction, error: DOMException | null): void {
 
 export const idbCases: Case[] = [
   {
+    name: 'format 1 databases (one size record per file, one page size) open and keep their layout',
+    run: ctx => withDb(ctx, {}, async (db, name) => {
+      await db.close()
+      // A database as format 1 wrote it: meta without page sizes, a size record per file.
+      const page0 = bytes(5000, 3)
+      await db.connection.run('readwrite', s => {
+        s.put({ version: 1, pageSize: 4096 }, 0)
+        s.put({ i: 0, b: page0.subarray(0, 4096) }, ['data', 0])
+        s.put({ i: 1, b: page0.subarray(4096) }, ['data', 1])
+        s.put({ size: 5000 }, ['data', -1])
+      })
+      await db.connection.close()
+      const old = new IdbStorage(name)
+      try {
+        const f = promisify(old.file('data'))
+        bytesEqual(await f.read(0, 5000), page0)
+        await f.write(5000, bytes(100, 4))
+        equal(old.pageSize, 4096)
+        const size = await old.connection.run('readonly', s => promisifyRequest(s.get(['data', -1])))
+        deepEqual(size, { size: 5100 }, 'still a per-file size record')
+        equal(await old.connection.run('readonly', s => promisifyRequest(s.get(1))), undefined, 'no sizes record')
+      } finally {
+        await old.close()
+      }
+    })
+  },
+  {
     name: 'writes of one tick to several files are ONE readwrite transaction; callbacks fire after complete',
     run: ctx => withDb(ctx, {}, async (db) => {
       const txs: Array<{ mode: string, completed: boolean }> = []
@@ -225,14 +252,18 @@ export const idbCases: Case[] = [
     })
   },
   {
-    name: 'partial writes merge into fixed-size page records; sizes live in the same store',
+    name: 'partial writes merge into fixed-size page records; every size lives in one record of the same store',
     run: ctx => withDb(ctx, { pageSize: 4096 }, async (db) => {
       const f = promisify(db.file('log'))
+      const other = promisify(db.file('other'))
       for (let i = 0; i < 100; i++) await f.write(i * 1000, bytes(1000, i))
+      await other.write(0, bytes(10, 1))
       const keys = await db.connection.run('readonly', s => promisifyRequest(s.getAllKeys()))
       const pages = keys.filter(k => Array.isArray(k) && k[0] === 'log' && (k[1] as number) >= 0)
       equal(pages.length, Math.ceil(100000 / 4096), 'one record per 4 KiB page')
-      ok(keys.some(k => Array.isArray(k) && k[0] === 'log' && k[1] === -1), 'size record')
+      equal(keys.filter(k => Array.isArray(k) && k[1] === -1).length, 0, 'no per-file size records (format 2)')
+      const sizes = await db.connection.run('readonly', s => promisifyRequest(s.get(1))) as { sizes: Record<string, number> }
+      deepEqual(sizes, { sizes: { log: 100000, other: 10 } }, 'the sizes record')
       const rec = await db.connection.run('readonly', s => promisifyRequest(s.get(['log', 3]))) as { i: number, b: Uint8Array }
       equal(rec.i, 3, 'a record carries its page number')
       equal(rec.b.byteLength, 4096)

@@ -225,10 +225,12 @@ export class BitfieldFile {
 
   /**
    * Writes dirty pages at `pageIndex · 4096` (§6.3); runs of adjacent dirty pages go out as
-   * one write. A page stays dirty if its write fails.
+   * one write. Every write is issued at once (a storage that commits in issue order puts them
+   * in one transaction). A page stays dirty if its write fails.
    */
   async flush (): Promise<void> {
     const dirty = [...this._pages.entries()].filter(([, pg]) => pg.dirty).map(([p]) => p).sort((a, b) => a - b)
+    const writes: Array<Promise<void>> = []
     let k = 0
     while (k < dirty.length) {
       let run = 1
@@ -244,16 +246,17 @@ export class BitfieldFile {
       }
       // Clear the flags first: a set() racing with the write marks the page dirty again.
       for (let j = 0; j < run; j++) this._pages.get(first + j)!.dirty = false
-      try {
-        await this._io.write(first * BITFIELD_PAGE_BYTES, buf)
-      } catch (err) {
-        for (let j = 0; j < run; j++) this._pages.get(first + j)!.dirty = true
+      const n = run
+      writes.push(this._io.write(first * BITFIELD_PAGE_BYTES, buf).then(() => {
+        this._fileBytes = Math.max(this._fileBytes, (first + n) * BITFIELD_PAGE_BYTES)
+        this._filePages = Math.ceil(this._fileBytes / BITFIELD_PAGE_BYTES)
+      }, (err: unknown) => {
+        for (let j = 0; j < n; j++) this._pages.get(first + j)!.dirty = true
         throw err
-      }
-      this._fileBytes = Math.max(this._fileBytes, (first + run) * BITFIELD_PAGE_BYTES)
-      this._filePages = Math.ceil(this._fileBytes / BITFIELD_PAGE_BYTES)
+      }))
       k += run
     }
+    await settleAll(writes)
   }
 
   /** Closes the file. Unflushed changes are lost (flush first). */
@@ -350,4 +353,10 @@ function _countPage (words: Uint32Array, lo: number, hi: number): number {
   let n = _popcount(words[wlo]! & _mask(lo & 31, 32))
   for (let w = wlo + 1; w < whi; w++) n += _popcount(words[w]!)
   return n + _popcount(words[whi]! & _mask(0, ((hi - 1) & 31) + 1))
+}
+
+/** Waits for every promise, then rejects with the first failure (so each one's cleanup has run). */
+async function settleAll (all: Array<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(all)
+  for (const r of results) if (r.status === 'rejected') throw r.reason
 }

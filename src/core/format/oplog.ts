@@ -242,29 +242,47 @@ export class Oplog {
    * bitfield and data that those entries described. Headers whose frame would not fit a slot go
    * to the `header` file first (§6.5) and the slot gets a pointer.
    */
-  flush (header: OplogHeader): Promise<void> {
+  flush (header: OplogHeader, opts: { ordered?: boolean } = {}): Promise<void> {
     return this._serial(async () => {
       this._checkOpen(true)
       if (header.external !== null) throw HypercoreError.BAD_ARGUMENT('flush takes a full header, not an external pointer')
       let payload = encodeOplogHeader(header)
       let external: ExternalHeader | null = null
+      const bigCopy: Array<Promise<void>> = []
       if (FRAME_OVERHEAD + payload.byteLength > HEADER_SLOT_SIZE) {
-        external = await this._writeExternal(payload)
+        external = this._placeExternal(payload)
+        const written = this._headerIo!.write(external.start, payload)
+        if (opts.ordered === true) bigCopy.push(written)
+        else await written
         payload = encodeOplogHeader({ external })
       }
       const i: 0 | 1 = this._bits[0] === this._bits[1] ? 1 : 0
       const bit = (this._bits[i] ^ 1) as 0 | 1
-      await this._io.write(i * HEADER_SLOT_SIZE, encodeFrame(payload, bit, false))
-      this._bits[i] = bit
-      this._external = external
-      this.flushed = true
+      const slot = encodeFrame(payload, bit, false)
+      if (opts.ordered === true) {
+        // Storage that makes writes durable in the order issued (one IndexedDB transaction
+        // here): the header, and the cut of the entries it covers, are durable together or
+        // not at all, so both are issued at once.
+        await Promise.all([...bigCopy, this._io.write(i * HEADER_SLOT_SIZE, slot), this._io.truncate(ENTRIES_OFFSET)])
+        this._activate(i, bit, external)
+        return
+      }
+      await this._io.write(i * HEADER_SLOT_SIZE, slot)
       // The new header is active from here on, so the old entries are dead whether or not the
       // cut below succeeds: new entries must go to 8192 (carrying the new bit). Leftover old
       // frames after them fail the CRC or carry the old bit, and replay stops there (§6.1).
-      this.byteLength = 0
-      this.length = 0
+      this._activate(i, bit, external)
       await this._io.truncate(ENTRIES_OFFSET)
     })
+  }
+
+  /** Slot `i` now holds the active header (with `bit`): entries start over at 8192. */
+  private _activate (i: 0 | 1, bit: 0 | 1, external: ExternalHeader | null): void {
+    this._bits[i] = bit
+    this._external = external
+    this.flushed = true
+    this.byteLength = 0
+    this.length = 0
   }
 
   /** Closes the oplog file (and the header file). Idempotent. */
@@ -357,20 +375,20 @@ export class Oplog {
   }
 
   /**
-   * Writes the full header to the `header` file (§6.5) where it cannot overlap the copy the
+   * Where the full header goes in the `header` file (§6.5): where it cannot overlap the copy the
    * active slot points to: at 0 when the new copy fits before that one, else on the next
    * 4096-aligned offset after it. So the file alternates between two places instead of growing.
    */
-  private async _writeExternal (payload: Uint8Array): Promise<ExternalHeader> {
+  private _placeExternal (payload: Uint8Array): ExternalHeader {
     if (this._headerIo === null) {
       throw HypercoreError.OPLOG_HEADER_OVERFLOW(`Oplog header is ${payload.byteLength} bytes (a slot holds ${HEADER_SLOT_SIZE - FRAME_OVERHEAD}) and no header file was given`)
     }
     const prev = this._external
     const need = _align(payload.byteLength)
     const start = prev === null || prev.start >= need ? 0 : _align(prev.start + prev.length)
-    await this._headerIo.write(start, payload)
     return { start, length: payload.byteLength }
   }
+
 }
 
 function _align (n: number): number {

@@ -257,9 +257,11 @@ export class TreeFile implements NodeReader {
     this._flushingCut = cut
     if (cut !== null) this._epoch++
     try {
+      // Every write issued at once, in order (a storage that commits in issue order puts them
+      // in one transaction; each file applies its operations in issue order anyway).
+      const writes: Array<Promise<void>> = []
       if (cut !== null && this._fileBytes > cut * NODE_BYTES) {
-        await this._io.truncate(cut * NODE_BYTES)
-        this._fileBytes = cut * NODE_BYTES
+        writes.push(this._io.truncate(cut * NODE_BYTES).then(() => { this._fileBytes = Math.min(this._fileBytes, cut * NODE_BYTES) }))
       }
       if (cut !== null) this._forgetWrittenFrom(cut)
       // A verified proof re-puts every node on its path to the root, mostly ones already in
@@ -280,11 +282,15 @@ export class TreeFile implements NodeReader {
           const n = pending.get(first + j)!
           if (n !== null) encodeNode(n, buf, j * NODE_BYTES)
         }
-        await this._io.write(first * NODE_BYTES, buf)
-        this._fileBytes = Math.max(this._fileBytes, (first + run) * NODE_BYTES)
-        this._markWritten(first, run)
+        const count = run
+        writes.push(this._io.write(first * NODE_BYTES, buf).then(() => {
+          this._fileBytes = Math.max(this._fileBytes, (first + count) * NODE_BYTES)
+          this._markWritten(first, count)
+        }))
         k += run
       }
+      const results = await Promise.allSettled(writes)
+      for (const r of results) if (r.status === 'rejected') throw r.reason
     } catch (err) {
       // Put back what was not (known to be) written; newer puts/truncates win over ours.
       for (const [i, n] of pending) if (!this._pending.has(i) && (this._cutIndex === null || i < this._cutIndex)) this._pending.set(i, n)

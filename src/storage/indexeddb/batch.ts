@@ -10,24 +10,43 @@
  *                                                (missing tail bytes are zeros); carrying `i`
  *                                                lets one getAll() over a key range return
  *                                                pages with their numbers.
- *   [file, -1]    → { size }                     the file's logical size
- *   0             → { version, pageSize }        database meta
+ *   0             → MetaRecord                   database meta (format version, page sizes, id)
+ *   1             → { sizes: { [file]: size } }  format 2: every file's logical size
+ *   [file, -1]    → { size }                     format 1: the file's logical size
+ *
+ * Format 2 keeps all sizes in one record because a transaction costs about a tenth of a
+ * millisecond per request in Chromium, bytes mattering much less: an append then puts three
+ * records (its data page, its oplog page, the sizes) where format 1 put four. Format 1
+ * databases keep their layout.
  */
 
 export const MAX_PAGE = Number.MAX_SAFE_INTEGER
 export const SIZE_PAGE = -1
 export const META_KEY = 0
+export const SIZES_KEY = 1
 
 export interface PageRecord { i: number, b: Uint8Array }
 export interface SizeRecord { size: number }
+export interface SizesRecord { sizes: Record<string, number> }
 /**
  * `id` names this database's incarnation: written with the first commit (or added to an older
- * record that lacks it) and checked by every later transaction, so a database that was wiped
- * and recreated under a live page is told apart from the one we loaded (connection.ts).
+ * record that lacks it) and checked by the first transaction of every later connection, so a
+ * database that was wiped and recreated under a live page is told apart from the one we
+ * loaded (connection.ts). `pageSizes` (format 2) gives files of these names (or ending in
+ * `/name`) their own page size; the others use `pageSize`.
  */
-export interface MetaRecord { version: number, pageSize: number, id?: string }
+export interface MetaRecord { version: number, pageSize: number, pageSizes?: Record<string, number>, id?: string }
 
-/** A page being written: a full-capacity buffer and the length that is meaningful. */
+/** The page size of file `name` under `meta` (names match as hypercore@10's storage does: `x` or `…/x`). */
+export function pageSizeOf (meta: MetaRecord, name: string): number {
+  const sizes = meta.pageSizes
+  if (sizes !== undefined) {
+    for (const [file, size] of Object.entries(sizes)) if (name === file || name.endsWith('/' + file)) return size
+  }
+  return meta.pageSize
+}
+
+/** A page being written: its buffer (at least `len` bytes, grown as writes need) and the length that is meaningful. */
 export interface PendingPage { buf: Uint8Array, len: number }
 
 export class FileChanges {
@@ -35,6 +54,7 @@ export class FileChanges {
   /** Inclusive page ranges to delete before the pages above are put. */
   readonly drops: Array<[number, number]> = []
   size: number
+  readonly pageSize: number
   /**
    * The file was unlinked in this batch and not written since: its size record is deleted
    * instead of stored. A write or truncate after the unlink (a new file of the same name)
@@ -43,8 +63,9 @@ export class FileChanges {
    */
   unlinked = false
 
-  constructor (size: number) {
+  constructor (size: number, pageSize: number) {
     this.size = size
+    this.pageSize = pageSize
   }
 
   /** Page content in this batch: bytes, `null` for a page this batch dropped, `undefined` if untouched. */
@@ -78,34 +99,38 @@ export class Batch {
     this.done.catch(() => {}) // waiters attach their own handlers; avoid an unhandled rejection
   }
 
-  file (name: string, currentSize: number): FileChanges {
+  file (name: string, currentSize: number, pageSize: number): FileChanges {
     let f = this.files.get(name)
-    if (f === undefined) this.files.set(name, f = new FileChanges(currentSize))
+    if (f === undefined) this.files.set(name, f = new FileChanges(currentSize, pageSize))
     return f
   }
 
   /**
    * Issues this batch's requests on `store` (re-runnable: a retry after a lost connection
    * issues the same requests again). Drops go first so a page rewritten after a truncate in
-   * the same batch survives.
+   * the same batch survives. `sizes`: format 2's record of every file's size (null: format 1,
+   * one size record per file).
    */
-  apply (store: IDBObjectStore, pageSize: number, meta: MetaRecord | null): void {
+  apply (store: IDBObjectStore, meta: MetaRecord | null, sizes: Record<string, number> | null): void {
     if (meta !== null) store.put(meta, META_KEY)
     for (const [name, f] of this.files) {
       for (const [lo, hi] of f.drops) store.delete(IDBKeyRange.bound([name, lo], [name, hi]))
-      for (const [page, p] of f.pages) store.put({ i: page, b: committedBytes(p, pageSize) } satisfies PageRecord, [name, page])
+      for (const [page, p] of f.pages) store.put({ i: page, b: committedBytes(p) } satisfies PageRecord, [name, page])
+      if (sizes !== null) continue
       if (f.unlinked) store.delete([name, SIZE_PAGE])
       else store.put({ size: f.size } satisfies SizeRecord, [name, SIZE_PAGE])
     }
+    if (sizes !== null) store.put({ sizes } satisfies SizesRecord, SIZES_KEY)
   }
 }
 
 /**
  * The exact bytes stored for a page. Structured clone copies a view's WHOLE ArrayBuffer, so a
- * partial page is copied out once here; a full page is stored as is (it is frozen now).
+ * buffer longer than the page's bytes is cut to size once here (pending pages are allocated
+ * at the size their writes need, so usually it is not).
  */
-export function committedBytes (p: PendingPage, pageSize: number): Uint8Array {
-  if (p.len === pageSize && p.buf.byteOffset === 0 && p.buf.buffer.byteLength === pageSize) return p.buf
+export function committedBytes (p: PendingPage): Uint8Array {
+  if (p.len === p.buf.byteLength && p.buf.byteOffset === 0 && p.buf.buffer.byteLength === p.len) return p.buf
   const out = new Uint8Array(p.len)
   out.set(p.buf.subarray(0, p.len))
   p.buf = out

@@ -9,10 +9,12 @@
  * That last check is what keeps a wiped database from being patched: when the user clears
  * site data (or the browser resets a broken store) under a live page, the next transaction
  * on a reopened store would run against a NEW, empty database; writing our cached pages
- * into it would leave a reload with neither the old core nor a clean new one. So every
- * transaction first reads the database's meta record and, if its identity changed, aborts
- * before any write applies (requests in one transaction run in order) and fails with
- * STORAGE_LOST, never retried.
+ * into it would leave a reload with neither the old core nor a clean new one. A database
+ * cannot be deleted or replaced while a connection to it is open (a delete waits for every
+ * connection to close; clearing site data force-closes them), so the check is needed once
+ * per connection: its first transaction reads the database's meta record first and, if its
+ * identity changed, aborts before any write applies (requests in one transaction run in
+ * order) and fails with STORAGE_LOST, never retried.
  */
 import { createStore, type UseStore } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
@@ -41,13 +43,25 @@ export class IdbConnection {
   opens = 0
   /** Test hook: sees every transaction before any request is made in it. */
   onTransaction: TransactionHook | null = null
-  /** Checked against the meta record (key `metaKey`) at the start of every transaction, when set. */
-  guard: MetaGuard | null = null
+  /**
+   * Checked against the meta record (key `metaKey`) at the start of the first transaction of
+   * each connection, when set. Setting it (the owner learned what its database is) counts as
+   * that check for the connection that read it.
+   */
+  get guard (): MetaGuard | null { return this._guard }
+  set guard (g: MetaGuard | null) {
+    this._guard = g
+    this._checked = g !== null && this._db !== null
+  }
+
+  private _guard: MetaGuard | null = null
   /** Called once another connection asks to delete or upgrade the database (our connection is closed first). */
   onVersionChange: (() => void) | null = null
   private readonly _metaKey: IDBValidKey
   private _store: UseStore | null = null
   private _db: IDBDatabase | null = null
+  /** The current connection was checked against the guard (see the top of this file). */
+  private _checked = false
 
   constructor (dbName: string, storeName = 'pages', metaKey: IDBValidKey = 0) {
     this.dbName = dbName
@@ -93,6 +107,7 @@ export class IdbConnection {
     const db = this._db
     this._db = null
     this._store = null
+    this._checked = false
     if (db !== null) {
       try { db.close() } catch {}
     }
@@ -124,7 +139,10 @@ export class IdbConnection {
       let checked: Promise<void> = Promise.resolve()
       let result: T | Promise<T>
       try {
-        if (this.guard !== null) checked = checkMeta(store, this._metaKey, this.guard)
+        if (this.guard !== null && !this._checked) {
+          const db = tx.db
+          checked = checkMeta(store, this._metaKey, this.guard).then(() => { if (this._db === db) this._checked = true })
+        }
         result = fn(store)
       } catch (err) {
         try { tx.abort() } catch {}

@@ -11,7 +11,8 @@
  *   end of the tick, or, while another transaction is committing, as soon as that one is
  *   done (group commit: everything issued during a commit goes into the next one);
  * - a mutation's callback fires only after its transaction's `complete`;
- * - reads see pending writes; a read that needs stored pages makes ONE getAll request;
+ * - reads see pending writes; a read that needs stored pages makes ONE getAll request, and
+ *   the reads of a moment share one read-only transaction (read-queue.ts);
  * - a small LRU keeps committed pages, so sequential appends do not re-read their last page.
  *
  * Ordering. Writes become durable in the order they were issued, across all files of the
@@ -38,18 +39,30 @@
 import b4a from 'b4a'
 import { promisifyRequest } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
-import type { FileProvider, StorageFactory } from '../types.js'
-import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, type MetaRecord, type PageRecord, type SizeRecord } from './batch.js'
+import type { DurabilityGroup, FileProvider, StorageFactory } from '../types.js'
+import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY, pageSizeOf, type MetaRecord, type PageRecord, type SizeRecord, type SizesRecord } from './batch.js'
 import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
 import { lockName, tryLock, type HeldLock } from './lock.js'
+import { ReadQueue } from './read-queue.js'
 import { nextMacrotask } from './tick.js'
 
 export const DEFAULT_IDB_PAGE_SIZE = 65536
-const FORMAT_VERSION = 1
+/** Format 2: one record for every file's size (batch.ts). Format 1 databases keep their layout. */
+const FORMAT_VERSION = 2
+/**
+ * New databases give these files 4 KiB pages: an append rewrites the oplog's last page, and
+ * the bitfield is written in 4 KiB pages anyway; with 64 KiB pages each would re-store up to
+ * 64 KiB per transaction. Blocks and tree nodes keep the large pages (bulk reads and writes).
+ */
+const SMALL_PAGE_FILES = ['oplog', 'bitfield', 'header']
 
 export interface IdbStorageOptions {
-  /** Page size in bytes for a NEW database (an existing one keeps the size it was made with). */
+  /**
+   * Page size in bytes for a NEW database (an existing one keeps the sizes it was made with):
+   * of the data and tree files; the oplog, bitfield and header files get 4 KiB pages (or this
+   * size, if smaller).
+   */
   pageSize?: number
   /** Committed pages kept in memory (default 32). */
   cachePages?: number
@@ -65,7 +78,8 @@ export interface IdbStorageOptions {
   readOnly?: boolean
 }
 
-type Meta = { state: 'unknown' } | { state: 'missing' } | { state: 'stored', record: MetaRecord }
+/** The meta record: not read yet, to be written with the first commit (a new database), or stored. */
+type Meta = { state: 'unknown' } | { state: 'new', record: MetaRecord } | { state: 'stored', record: MetaRecord }
 
 /**
  * Stored pages an operation fetched. A commit that touches one of them while the fetch is
@@ -91,7 +105,7 @@ interface Mutation {
   apply (f: FileChanges, size: number, page: (index: number) => Uint8Array | null): void
 }
 
-export class IdbStorage implements FileProvider {
+export class IdbStorage implements FileProvider, DurabilityGroup {
   readonly name: string
   readonly connection: IdbConnection
   readonly readOnly: boolean
@@ -103,6 +117,7 @@ export class IdbStorage implements FileProvider {
   /** Committed sizes of the files loaded so far. */
   private readonly _sizes = new Map<string, number>()
   private _meta: Meta = { state: 'unknown' }
+  private _loadingMeta: Promise<void> | null = null
   private _pending: Batch | null = null
   private _inflight: Batch | null = null
   private _scheduled = false
@@ -118,6 +133,7 @@ export class IdbStorage implements FileProvider {
    */
   private _holdUntil = 0
   private readonly _fetches = new Set<Fetch>()
+  private readonly _reads: ReadQueue
   private _lost: HypercoreError | null = null
   private _lock: HeldLock | null = null
   private _locking: Promise<void> | null = null
@@ -136,6 +152,7 @@ export class IdbStorage implements FileProvider {
     this.readOnly = opts.readOnly === true
     this._cache = new PageCache(opts.cachePages ?? 32)
     this.connection = new IdbConnection(name, opts.storeName ?? 'pages', META_KEY)
+    this._reads = new ReadQueue(fn => this.connection.run('readonly', fn))
     this.connection.onVersionChange = () => this._lose(databaseReplaced('IndexedDB: another connection deleted or upgraded the database'))
     if (opts.onTransaction !== undefined) this.connection.onTransaction = opts.onTransaction
   }
@@ -164,6 +181,15 @@ export class IdbStorage implements FileProvider {
     const refused = this._refuse(false)
     if (refused !== null) throw refused
     await this._drain()
+  }
+
+  /**
+   * The writes issued so far may start committing now (a caller issued a whole unit, such as
+   * an append's data and oplog entry): saves waiting for the end of the tick. Writes issued
+   * while it commits go into the next transaction as usual.
+   */
+  commitSoon (): void {
+    if (this._pending !== null && this._lost === null) this._kick()
   }
 
   /** Commits what was issued, then closes the connection and releases the lock. Later operations fail with STORAGE_CLOSED. */
@@ -218,14 +244,43 @@ export class IdbStorage implements FileProvider {
     const refused = this._refuse(false)
     if (refused !== null) throw refused
     await this._acquire()
-    if (this._knownSize(name) !== undefined && this._meta.state !== 'unknown') return
-    const needMeta = this._meta.state === 'unknown'
-    const [meta, size] = await this.connection.run('readonly', store => Promise.all([
-      needMeta ? request<MetaRecord | undefined>(store.get(META_KEY)) : Promise.resolve(undefined),
-      request<SizeRecord | undefined>(store.get([name, SIZE_PAGE]))
-    ]))
-    if (needMeta && this._meta.state === 'unknown') this._setMeta(meta)
+    await this._ensureMeta()
+    if (this._knownSize(name) !== undefined) return
+    const meta = this._meta
+    if (meta.state === 'unknown') throw HypercoreError.ASSERTION('IndexedDB meta not loaded')
+    if (meta.state === 'new' || meta.record.version >= 2) {
+      this._sizes.set(name, 0) // not in the sizes record: an empty file
+      return
+    }
+    const size = await this.connection.run('readonly', store => request<SizeRecord | undefined>(store.get([name, SIZE_PAGE])))
     if (this._knownSize(name) === undefined) this._sizes.set(name, size?.size ?? 0)
+  }
+
+  private async _ensureMeta (): Promise<void> {
+    if (this._meta.state !== 'unknown') return
+    if (this._loadingMeta === null) this._loadingMeta = this._loadMeta().finally(() => { this._loadingMeta = null })
+    await this._loadingMeta
+  }
+
+  /** The meta record, and (format 2) every file's size, in one transaction. */
+  private async _loadMeta (): Promise<void> {
+    const [meta, sizes] = await this.connection.run('readonly', store => Promise.all([
+      request<MetaRecord | undefined>(store.get(META_KEY)),
+      request<SizesRecord | undefined>(store.get(SIZES_KEY))
+    ]))
+    if (this._meta.state !== 'unknown') return
+    if (meta === undefined) {
+      const pageSizes: Record<string, number> = {}
+      for (const f of SMALL_PAGE_FILES) pageSizes[f] = Math.min(4096, this.pageSize)
+      this._meta = { state: 'new', record: { version: FORMAT_VERSION, pageSize: this.pageSize, pageSizes } }
+    } else {
+      this.pageSize = meta.pageSize
+      this._meta = { state: 'stored', record: meta }
+      if (meta.version >= 2) {
+        for (const [file, size] of Object.entries(sizes?.sizes ?? {})) if (this._knownSize(file) === undefined) this._sizes.set(file, size)
+      }
+    }
+    this._guard()
   }
 
   _size (name: string): Promise<number> {
@@ -249,7 +304,7 @@ export class IdbStorage implements FileProvider {
 
   _write (name: string, offset: number, data: Uint8Array): Promise<void> {
     if (data.byteLength === 0) return this._mutate({ name, needs: () => [], apply: () => {} }) // does not extend the file (as pwrite)
-    const ps = this.pageSize
+    const ps = this._ps(name)
     const end = offset + data.byteLength
     const first = Math.floor(offset / ps)
     const last = Math.floor((end - 1) / ps)
@@ -277,11 +332,11 @@ export class IdbStorage implements FileProvider {
   }
 
   _truncate (name: string, length: number): Promise<void> {
-    return this._mutate({ name, needs: size => this._cutNeeds(size, length), apply: (f, size, page) => this._cut(f, size, length, page) })
+    return this._mutate({ name, needs: size => this._cutNeeds(name, size, length), apply: (f, size, page) => this._cut(f, size, length, page) })
   }
 
   _del (name: string, offset: number, length: number): Promise<void> {
-    const ps = this.pageSize
+    const ps = this._ps(name)
     const end = offset + length
     const firstFull = Math.ceil(offset / ps)
     const lastFull = Math.floor(end / ps) - 1
@@ -290,7 +345,7 @@ export class IdbStorage implements FileProvider {
       name,
       needs: (size) => {
         if (offset >= size) return []
-        if (end >= size) return this._cutNeeds(size, offset) // a range reaching the end truncates
+        if (end >= size) return this._cutNeeds(name, size, offset) // a range reaching the end truncates
         return edges.filter(p => p * ps < size)
       },
       apply: (f, size, page) => {
@@ -319,6 +374,7 @@ export class IdbStorage implements FileProvider {
     if (refused !== null) throw refused
     await this._acquire()
     try {
+      await this._ensureMeta()
       await this._mutate({
         name,
         knownSize: 0,
@@ -362,17 +418,11 @@ export class IdbStorage implements FileProvider {
     lock?.release()
   }
 
-  private _setMeta (meta: MetaRecord | undefined): void {
-    if (meta !== undefined) this.pageSize = meta.pageSize
-    this._meta = meta === undefined ? { state: 'missing' } : { state: 'stored', record: meta }
-    this._guard()
-  }
-
   /** From now on, every transaction checks the meta record is the one we know (connection.ts). */
   private _guard (): void {
     const known = this._meta
     if (known.state === 'unknown') this.connection.guard = null
-    else if (known.state === 'missing') this.connection.guard = meta => meta === undefined
+    else if (known.state === 'new') this.connection.guard = meta => meta === undefined
     else this.connection.guard = meta => sameMeta(meta, known.record)
   }
 
@@ -467,20 +517,20 @@ export class IdbStorage implements FileProvider {
     }
     if (missing.length > 0) return missing
     const batch = this._batch()
-    m.apply(batch.file(m.name, size), size, p => bytes.get(p) ?? null)
+    m.apply(batch.file(m.name, size, this._ps(m.name)), size, p => bytes.get(p) ?? null)
     return batch
   }
 
   /** Truncating to `length`: the page it ends in needs its bytes (to trim them). */
-  private _cutNeeds (size: number, length: number): number[] {
-    const ps = this.pageSize
+  private _cutNeeds (name: string, size: number, length: number): number[] {
+    const ps = this._ps(name)
     return length < size && length % ps !== 0 ? [Math.ceil(length / ps) - 1] : []
   }
 
   /** Truncates to `length`: drops whole pages past it, trims the page it ends in. */
   private _cut (f: FileChanges, size: number, length: number, page: (index: number) => Uint8Array | null): void {
     if (length < size) {
-      const ps = this.pageSize
+      const ps = f.pageSize
       const keep = Math.ceil(length / ps)
       const tail = length % ps
       const bytes = tail !== 0 ? page(keep - 1) : null
@@ -495,15 +545,24 @@ export class IdbStorage implements FileProvider {
     f.unlinked = false
   }
 
-  /** The pending page to modify in place (copied from its current bytes on first touch). */
+  /**
+   * The pending page to modify in place, holding at least `minLen` bytes. On first touch it
+   * is a copy of its current bytes (committed or in-flight bytes are never modified), sized to
+   * what is needed: a page stored as is needs no second copy (batch.ts `committedBytes`).
+   * Later writes in the batch grow it by doubling.
+   */
   private _pendingPage (f: FileChanges, page: number, base: Uint8Array | null, minLen: number) {
     let p = f.pages.get(page)
     if (p === undefined) {
-      // First touch in this batch: copy, never modify committed or in-flight bytes.
-      const buf = new Uint8Array(this.pageSize)
+      const len = base?.byteLength ?? 0
+      const buf = new Uint8Array(Math.max(len, minLen))
       if (base !== null) buf.set(base)
-      p = { buf, len: base?.byteLength ?? 0 }
+      p = { buf, len }
       f.pages.set(page, p)
+    } else if (minLen > p.buf.byteLength) {
+      const buf = new Uint8Array(Math.min(f.pageSize, Math.max(minLen, 2 * p.buf.byteLength)))
+      buf.set(p.buf.subarray(0, p.len))
+      p.buf = buf
     }
     p.len = Math.max(p.len, minLen)
     return p
@@ -520,7 +579,7 @@ export class IdbStorage implements FileProvider {
     if (bytes === undefined) bytes = this._cache.get(name, page)
     if (bytes === undefined) {
       const committed = this._sizes.get(name)
-      if (committed !== undefined && page * this.pageSize >= committed) return null
+      if (committed !== undefined && page * this._ps(name) >= committed) return null
     }
     return bytes
   }
@@ -538,7 +597,7 @@ export class IdbStorage implements FileProvider {
     }
     const out = b4a.alloc(size)
     if (size === 0) return Promise.resolve(out)
-    const ps = this.pageSize
+    const ps = this._ps(name)
     const first = Math.floor(offset / ps)
     const last = Math.floor((offset + size - 1) / ps)
     const copy = (page: number, bytes: Uint8Array): void => {
@@ -573,8 +632,7 @@ export class IdbStorage implements FileProvider {
     }
     const lo = Math.min(...pages)
     const hi = Math.max(...pages)
-    const records = await this.connection.run('readonly', store =>
-      request<PageRecord[]>(store.getAll(IDBKeyRange.bound([fetch.name, lo], [fetch.name, hi]))))
+    const records = await this._reads.get(fetch.name, lo, hi)
     const found = new Map<number, Uint8Array>()
     for (const r of records) found.set(r.i, r.b)
     for (const p of pages) {
@@ -619,7 +677,8 @@ export class IdbStorage implements FileProvider {
     this._inflight = batch
     batch.frozen = true
     const meta = this._metaToWrite()
-    this.connection.run('readwrite', store => batch.apply(store, this.pageSize, meta)).then(() => {
+    const sizes = this._sizesToWrite(batch)
+    this.connection.run('readwrite', store => batch.apply(store, meta, sizes)).then(() => {
       this._committed(batch, meta)
     }, (err: unknown) => {
       this._inflight = null
@@ -646,7 +705,8 @@ export class IdbStorage implements FileProvider {
         this._cache.set(name, page, pg.buf.subarray(0, pg.len))
         this._markStale(name, page, page)
       }
-      this._sizes.set(name, f.size)
+      if (f.unlinked) this._sizes.delete(name)
+      else this._sizes.set(name, f.size)
     }
     this._inflight = null
     batch.resolve()
@@ -663,9 +723,28 @@ export class IdbStorage implements FileProvider {
   /** The meta record to write with the next commit: a new database's, or an older one's given an id. */
   private _metaToWrite (): MetaRecord | null {
     const m = this._meta
+    if (m.state === 'unknown') throw HypercoreError.ASSERTION('IndexedDB meta not loaded')
     if (m.state === 'stored' && m.record.id !== undefined) return null
-    const base = m.state === 'stored' ? m.record : { version: FORMAT_VERSION, pageSize: this.pageSize }
-    return { ...base, id: newId() }
+    return { ...m.record, id: newId() }
+  }
+
+  /** Format 2: every file's size after `batch` (null for format 1: one record per file). */
+  private _sizesToWrite (batch: Batch): Record<string, number> | null {
+    const m = this._meta
+    if (m.state === 'unknown' || m.record.version < 2) return null
+    const sizes: Record<string, number> = {}
+    for (const [name, size] of this._sizes) sizes[name] = size
+    for (const [name, f] of batch.files) {
+      if (f.unlinked) delete sizes[name]
+      else sizes[name] = f.size
+    }
+    return sizes
+  }
+
+  /** The page size of file `name` (the meta record says; the file was loaded, so it is known). */
+  private _ps (name: string): number {
+    const m = this._meta
+    return m.state === 'unknown' ? this.pageSize : pageSizeOf(m.record, name)
   }
 }
 

@@ -11,7 +11,7 @@
 import type { HypercoreError } from '../../errors.js'
 import { HypercoreError as Errors } from '../../errors.js'
 import { RandomAccess } from '../random-access.js'
-import type { StorageStat } from '../types.js'
+import type { DurabilityGroup, StorageStat } from '../types.js'
 import type { IdbStorage } from './database.js'
 
 export class IdbFile extends RandomAccess {
@@ -25,7 +25,7 @@ export class IdbFile extends RandomAccess {
   }
 
   /** Files of one read-write database share it: their writes become durable in the order issued. */
-  override get durabilityGroup (): object | null {
+  override get durabilityGroup (): DurabilityGroup | null {
     return this.db.readOnly ? null : this.db
   }
 
