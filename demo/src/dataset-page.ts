@@ -12,13 +12,13 @@ import { HypercoreError } from '../../src/errors.js'
 import { decodeIndex, planDataset, writeDataset, type DatasetIndex, type FileSource } from './dataset.js'
 import { DatasetView } from './dataset-view.js'
 import { dbName, forget, keep, keptDatasets, wantKey } from './kept.js'
-import { claimDatabase, type Claimed } from './tab-lock.js'
+import { openFreeCopy } from './tab-copies.js'
 import { parseLink, shareLink } from './link.js'
 import { Network, loadConfig } from './network.js'
 import { $, askPersist, explain, formatBytes, h, notice, showStorage, storageFacts } from './ui.js'
 
 let network: Network | null = null
-let current: { core: Hypercore, view: DatasetView | null, leave: () => void, claim: Claimed | null } | null = null
+let current: { core: Hypercore, view: DatasetView | null, leave: () => void } | null = null
 let picked: File[] = []
 
 async function main (): Promise<void> {
@@ -54,7 +54,6 @@ async function closeCurrent (): Promise<void> {
   c.view?.close()
   c.leave()
   await c.core.close()
-  c.claim?.release()
 }
 
 // --- sharing -------------------------------------------------------------------------------
@@ -99,8 +98,7 @@ async function share (): Promise<void> {
   bar.max = Math.max(1, index.bytes)
   await cryptoReady()
   const kp = keyPair()
-  const claim = await claimDatabase(dbName(kp.publicKey)) // a fresh key: always the main copy
-  const core = new Hypercore(claim.name, { keyPair: kp })
+  const core = new Hypercore(dbName(kp.publicKey), { keyPair: kp }) // a fresh key: no other tab has it
   try {
     await core.ready()
     await writeDataset(core, index, sources, { onProgress: b => { bar.value = b; $('write-status').textContent = `Writing into IndexedDB: ${formatBytes(b)} of ${formatBytes(index.bytes)}` } })
@@ -108,7 +106,6 @@ async function share (): Promise<void> {
     const e = explain(err)
     notice(e.text, 'error', e.reason)
     await core.purge().catch(() => {})
-    claim.release()
     btn.disabled = false
     return
   } finally {
@@ -120,7 +117,7 @@ async function share (): Promise<void> {
   history.pushState(null, '', shareLink(location.href, core.key!))
   $('share').hidden = true
   $('dataset').hidden = false
-  await show(core, index, core.id!, true, claim)
+  await show(core, index, core.id!, true)
   renderKept()
 }
 
@@ -135,14 +132,12 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
   $('file-list').replaceChildren()
   $('share-link').setAttribute('value', shareLink(location.href, key))
   // Another tab of this browser may have it open: then this tab keeps its own copy and
-  // fetches from that tab like from any peer (tab-lock.ts).
-  const claim = await claimDatabase(dbName(key))
-  const core = new Hypercore(claim.name, key)
-  await core.ready()
+  // fetches from that tab like from any peer (tab-copies.ts).
+  const { core, copy } = await openFreeCopy(dbName(key), name => new Hypercore(name, key))
   const leave = network!.join(core)
-  const me = { core, view: null as DatasetView | null, leave, claim }
+  const me = { core, view: null as DatasetView | null, leave }
   current = me
-  const otherTab = claim.copy > 1 ? 'This dataset is also open in another tab of this browser. This tab keeps its own copy and fetches it from that tab (they find each other over BroadcastChannel). ' : ''
+  const otherTab = copy > 1 ? 'This dataset is also open in another tab of this browser. This tab keeps its own copy and fetches it from that tab (they find each other over BroadcastChannel). ' : ''
   let index: DatasetIndex
   const indexWasHere = await core.has(0)
   try {
@@ -179,10 +174,10 @@ async function openDataset (key: Uint8Array, id: string): Promise<void> {
   await show(core, index, id, indexWasHere)
 }
 
-async function show (core: Hypercore, index: DatasetIndex, id: string, indexWasHere = true, claim: Claimed | null = null): Promise<void> {
+async function show (core: Hypercore, index: DatasetIndex, id: string, indexWasHere = true): Promise<void> {
   if (current === null || current.core !== core) {
     await closeCurrent()
-    current = { core, view: null, leave: network!.join(core), claim }
+    current = { core, view: null, leave: network!.join(core) }
   }
   $('share-link').setAttribute('value', shareLink(location.href, core.key!))
   ;($('share-link') as HTMLInputElement).value = shareLink(location.href, core.key!)

@@ -6,7 +6,7 @@
  */
 import { deleteDatabase } from '../../src/storage/indexeddb/connection.js'
 import { hex } from './link.js'
-import { copiesOf } from './tab-lock.js'
+import { copiesOf } from './tab-copies.js'
 
 export interface KeptDataset {
   id: string

@@ -9,7 +9,7 @@
 import { Hypercore } from '../../src/core/hypercore.js'
 import { parseLink, shareLink, hex } from './link.js'
 import { Network, loadConfig } from './network.js'
-import { claimDatabase } from './tab-lock.js'
+import { openFreeCopy } from './tab-copies.js'
 import { $, askPersist, explain, h, notice, showStorage } from './ui.js'
 
 interface Entry { text: string, time: number }
@@ -28,17 +28,21 @@ async function main (): Promise<void> {
   // (or a second tab) is recognised as ours.
   const myId = localStorage.getItem(MY_LOG)
   const own = link.kind !== 'key' || link.id === myId
-  const claim = await claimDatabase(own ? MINE : 'log-' + hex((link as { key: Uint8Array }).key))
-  if (own && claim.copy === 1) {
-    core = new Hypercore(claim.name, { valueEncoding: 'json' })
-  } else {
-    // Someone else's log, or ours while another tab holds it: a replica that follows it.
-    const key = own ? parseLink('#' + (myId ?? '')) : link
-    if (key.kind !== 'key') { notice('Your log is open in another tab that is still creating it: reload this one in a moment.', 'warn', 'other-tab'); return }
-    core = new Hypercore(claim.name, key.key, { valueEncoding: 'json' })
-    if (claim.copy > 1) notice('This log is also open in another tab of this browser: this tab follows it from there (over BroadcastChannel) and shows new entries as they are written.', 'info', 'other-tab')
+  const key = own ? parseLink('#' + (myId ?? '')) : link
+  let copy: number
+  try {
+    ({ core, copy } = await openFreeCopy(own ? MINE : 'log-' + hex((link as { key: Uint8Array }).key), (name, main) => {
+      // This browser's own log in its main database; otherwise (someone else's log, or ours
+      // while another tab holds it) a replica that follows it.
+      if (own && main) return new Hypercore(name, { valueEncoding: 'json' })
+      if (key.kind !== 'key') throw new Error('no key')
+      return new Hypercore(name, key.key, { valueEncoding: 'json' })
+    }))
+  } catch (err) {
+    if ((err as Error).message === 'no key') { notice('Your log is open in another tab that is still creating it: reload this one in a moment.', 'warn', 'other-tab'); return }
+    throw err
   }
-  await core.ready()
+  if (copy > 1) notice('This log is also open in another tab of this browser: this tab follows it from there (over BroadcastChannel) and shows new entries as they are written.', 'info', 'other-tab')
   if (core.writable) localStorage.setItem(MY_LOG, core.id!)
   const writer = core.writable
   document.body.dataset.role = writer ? 'writer' : 'reader'

@@ -1,45 +1,40 @@
 /**
- * @module demo/tab-lock
- * One tab per IndexedDB database: a core's files must have one writer, and two tabs of one
- * browser share IndexedDB. The first tab to open a dataset (or log) holds a Web Lock on its
- * database name for as long as it lives; another tab of the same browser gets its own
- * replica database (`<name>~2`, `~3`, …) and fetches from the first one like any peer
- * (BroadcastChannel finds it), so "open the link in another tab" works as people expect.
+ * @module demo/tab-copies
+ * One tab per IndexedDB database: the library lets one core write a database, and refuses a
+ * second tab of the same browser with STORAGE_LOCKED. So a tab that finds a dataset (or log)
+ * open in another tab opens its own replica database (`<name>~2`, `~3`, …) and fetches from
+ * the first one like from any peer (BroadcastChannel finds it): "open the link in another
+ * tab" works as people expect.
  */
+import { HypercoreError, type Hypercore } from '../../src/index.js'
 
-export interface Claimed {
+export interface Opened {
+  core: Hypercore
   /** The database this tab uses. */
   name: string
-  /** 1 for the main copy, 2+ for a replica of another tab. */
+  /** 1 for the main copy, 2+ for a replica of another tab's. */
   copy: number
-  release (): void
 }
 
 const MAX_COPIES = 16
 
-/** Takes the first free database of `base`, `base~2`, …; without Web Locks, always `base`. */
-export async function claimDatabase (base: string): Promise<Claimed> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks
-  if (locks === undefined) return { name: base, copy: 1, release: () => {} }
+/**
+ * Opens the first of `base`, `base~2`, … that no other tab holds. `open(name, main)` makes the
+ * core (`main`: the first copy, which may be this browser's own writable core).
+ */
+export async function openFreeCopy (base: string, open: (name: string, main: boolean) => Hypercore): Promise<Opened> {
   for (let copy = 1; copy <= MAX_COPIES; copy++) {
     const name = copy === 1 ? base : `${base}~${copy}`
-    const got = await tryLock(locks, 'hypercore-web-demo:' + name)
-    if (got !== null) return { name, copy, release: got }
+    const core = open(name, copy === 1)
+    try {
+      await core.ready()
+      return { core, name, copy }
+    } catch (err) {
+      await core.close().catch(() => {})
+      if (!HypercoreError.is(err, 'STORAGE_LOCKED')) throw err
+    }
   }
   throw new Error(`more than ${MAX_COPIES} tabs have ${base} open`)
-}
-
-/** Holds the lock until the returned release is called, or null if another tab holds it. */
-function tryLock (locks: LockManager, name: string): Promise<(() => void) | null> {
-  return new Promise(resolve => {
-    let release: () => void = () => {}
-    const held = new Promise<void>(r => { release = r })
-    locks.request(name, { ifAvailable: true }, async lock => {
-      if (lock === null) { resolve(null); return }
-      resolve(release)
-      await held
-    }).catch(() => resolve(null))
-  })
 }
 
 /** Every database of `base` (the main copy and the replicas of other tabs), for deletion. */
