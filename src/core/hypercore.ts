@@ -63,6 +63,8 @@ export class Hypercore extends EventEmitter {
   private _writable: boolean
   /** @internal The length a `sparse: false` session last announced (session-wiring.ts). */
   reportedLength = 0
+  /** The STORAGE_LOST this session was closed with (see `close`). */
+  private _closedBy: HypercoreError | null = null
 
   constructor (storage: StorageInput | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
     super()
@@ -170,7 +172,12 @@ export class Hypercore extends EventEmitter {
    * session with CONFLICT).
    */
   close (err?: Error): Promise<void> {
-    if (this.closing === null) this.closing = this._close(err ?? null)
+    if (this.closing === null) {
+      // A session closed because its storage was lost says so to every later call, not just
+      // SESSION_CLOSED: the app must know the data is gone, not that it closed the core itself.
+      if (HypercoreError.is(err, 'STORAGE_LOST')) this._closedBy = err
+      this.closing = this._close(err ?? null)
+    }
     return this.closing
   }
 
@@ -411,6 +418,7 @@ export class Hypercore extends EventEmitter {
   }
 
   private _checkOpen (): void {
+    if (this._closedBy !== null) throw this._closedBy
     if (this.closed || this.closing !== null) throw HypercoreError.SESSION_CLOSED()
   }
 

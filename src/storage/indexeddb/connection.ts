@@ -51,7 +51,7 @@ export class IdbConnection {
   get guard (): MetaGuard | null { return this._guard }
   set guard (g: MetaGuard | null) {
     this._guard = g
-    this._checked = g !== null && this._db !== null
+    this._checkedDb = g !== null ? this._db : null
   }
 
   private _guard: MetaGuard | null = null
@@ -60,8 +60,13 @@ export class IdbConnection {
   private readonly _metaKey: IDBValidKey
   private _store: UseStore | null = null
   private _db: IDBDatabase | null = null
-  /** The current connection was checked against the guard (see the top of this file). */
-  private _checked = false
+  /**
+   * The connection that was checked against the guard (see the top of this file). Compared
+   * with each transaction's own `db`: idb-keyval opens a new connection by itself after a
+   * `close` event (the browser force-closed ours, as clearing site data does), and that one
+   * must be checked before anything is written through it.
+   */
+  private _checkedDb: IDBDatabase | null = null
 
   constructor (dbName: string, storeName = 'pages', metaKey: IDBValidKey = 0) {
     this.dbName = dbName
@@ -107,7 +112,7 @@ export class IdbConnection {
     const db = this._db
     this._db = null
     this._store = null
-    this._checked = false
+    this._checkedDb = null
     if (db !== null) {
       try { db.close() } catch {}
     }
@@ -139,9 +144,9 @@ export class IdbConnection {
       let checked: Promise<void> = Promise.resolve()
       let result: T | Promise<T>
       try {
-        if (this.guard !== null && !this._checked) {
+        if (this._guard !== null && tx.db !== this._checkedDb) {
           const db = tx.db
-          checked = checkMeta(store, this._metaKey, this.guard).then(() => { if (this._db === db) this._checked = true })
+          checked = checkMeta(store, this._metaKey, this._guard).then(() => { this._checkedDb = db })
         }
         result = fn(store)
       } catch (err) {

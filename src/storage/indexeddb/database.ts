@@ -244,6 +244,8 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     const refused = this._refuse(false)
     if (refused !== null) throw refused
     await this._acquire()
+    // close() may have been called while the lock was coming: open nothing more then.
+    if (this.closed) throw HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed')
     await this._ensureMeta()
     if (this._knownSize(name) !== undefined) return
     const meta = this._meta
