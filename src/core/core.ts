@@ -404,7 +404,11 @@ export class Core {
    */
   private async _flush (): Promise<void> {
     if (this._grouped) {
-      await Promise.all([this.bitfield.flush(), this.treeFile.flush(), this.oplog.flush(this.header, { ordered: true })])
+      // All three settle before this does: a flush that failed in one part must not let the
+      // next flush start while another part is still writing (the second would write a header
+      // over pages the first then puts back as dirty).
+      const results = await Promise.allSettled([this.bitfield.flush(), this.treeFile.flush(), this.oplog.flush(this.header, { ordered: true })])
+      for (const r of results) if (r.status === 'rejected') throw r.reason
     } else {
       await this.bitfield.flush()
       await this.treeFile.flush()

@@ -255,21 +255,32 @@ export class Hypercore extends EventEmitter {
     await this._ready()
     checkIndex(index, 'index')
     const core = this.core!
-    if (this._snapshot !== null) this._snapshot.check(index)
-    if (!(await core.has(index))) {
-      if (!(await waitForBlock(this, core, this.waits, index, opts, this._opts))) return null
-      if (this._snapshot !== null) this._snapshot.check(index)
-    }
-    let stored: Uint8Array
+    const snapshot = this._snapshot
     for (;;) {
+      snapshot?.check(index)
+      if (!(await core.has(index))) {
+        if (!(await waitForBlock(this, core, this.waits, index, opts, this._opts))) return null
+        continue
+      }
       const fork = core.fork
-      stored = await core.readBlock(index, this._snapshot?.tree)
-      if (core.fork === fork || this._snapshot !== null) break // a truncation raced the read: read again
+      let stored: Uint8Array
+      try {
+        stored = await core.readBlock(index, snapshot?.tree)
+      } catch (err) {
+        // A truncation (or a clear) that applied during the read took the block: start over,
+        // waiting for it (or answering null) as if it had never been there.
+        if ((snapshot === null && core.fork !== fork) || !(await core.has(index))) continue
+        snapshot?.check(index)
+        throw err
+      }
+      if (snapshot === null && core.fork !== fork) continue
+      // A clear that applied during the read freed those bytes: they are not the block.
+      if (!(await core.has(index))) continue
+      snapshot?.check(index)
+      const block = this.encryption !== null && opts.decrypt !== false ? this.encryption.decrypt(index, stored) : stored
+      const codec = opts.valueEncoding !== undefined ? resolveEncoding(opts.valueEncoding) : this._codec
+      return codec.decode(block)
     }
-    if (this._snapshot !== null) this._snapshot.check(index)
-    const block = this.encryption !== null && opts.decrypt !== false ? this.encryption.decrypt(index, stored) : stored
-    const codec = opts.valueEncoding !== undefined ? resolveEncoding(opts.valueEncoding) : this._codec
-    return codec.decode(block)
   }
 
   /** True if every block in `[start, end)` is stored locally (end defaults to start + 1). */
@@ -308,12 +319,23 @@ export class Hypercore extends EventEmitter {
 
   async treeHash (length?: number): Promise<Uint8Array> {
     await this._ready()
-    if (length !== undefined) {
-      checkIndex(length, 'length')
-      if (length > this.length) throw HypercoreError.BAD_ARGUMENT(`length ${length} is past the end (${this.length})`)
+    if (length !== undefined) checkIndex(length, 'length')
+    const core = this.core!
+    for (;;) {
+      if (length !== undefined && length > this.length) throw HypercoreError.BAD_ARGUMENT(`length ${length} is past the end (${this.length})`)
+      if (this._snapshot !== null) return this._snapshot.treeHash(length)
+      // The nodes of an earlier length are read: a truncation applying meanwhile may cut them
+      // (or a new fork reuse their places), so the hash counts only if the fork held still.
+      const fork = core.tree.fork
+      let hash: Uint8Array
+      try {
+        hash = await core.tree.treeHash(length)
+      } catch (err) {
+        if (core.tree.fork !== fork) continue
+        throw err
+      }
+      if (core.tree.fork === fork) return hash
     }
-    if (this._snapshot !== null) return this._snapshot.treeHash(length)
-    return this.core!.tree.treeHash(length)
   }
 
   createReadStream (opts: ReadStreamOptions = {}): ReadStream {

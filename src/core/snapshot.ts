@@ -23,13 +23,31 @@ export class SnapshotView {
     this.validLength = tree.length
   }
 
-  /** A view of `core` at `length` (default: its current length). */
-  static async at (core: Core, length = core.tree.length): Promise<SnapshotView> {
-    if (!Number.isSafeInteger(length) || length < 0 || length > core.tree.length) {
-      throw HypercoreError.BAD_ARGUMENT(`cannot check out length ${String(length)}: the core has ${core.tree.length} blocks`)
+  /**
+   * A view of `core` at `length` (default: its current length). The state is taken at one
+   * instant: if a truncation applies while the roots of an earlier length are read, they are
+   * read again on the new fork, so a view never mixes two forks.
+   */
+  static async at (core: Core, length?: number): Promise<SnapshotView> {
+    for (;;) {
+      const tree = core.tree
+      const fork = tree.fork
+      const current = tree.length
+      const signature = tree.signature
+      const at = length ?? current
+      if (!Number.isSafeInteger(at) || at < 0 || at > current) {
+        throw HypercoreError.BAD_ARGUMENT(`cannot check out length ${String(at)}: the core has ${current} blocks`)
+      }
+      let roots
+      try {
+        roots = await tree.getRoots(at)
+      } catch (err) {
+        if (tree.fork !== fork) continue
+        throw err
+      }
+      if (tree.fork !== fork) continue
+      return new SnapshotView(new MerkleTree(core.treeFile, { length: at, fork, roots, signature: at === current ? signature : null }))
     }
-    const roots = await core.tree.getRoots(length)
-    return new SnapshotView(new MerkleTree(core.treeFile, { length, fork: core.tree.fork, roots, signature: length === core.tree.length ? core.tree.signature : null }))
   }
 
   get length (): number { return this.tree.length }
@@ -54,6 +72,15 @@ export class SnapshotView {
   async treeHash (length = this.tree.length): Promise<Uint8Array> {
     if (length === this.tree.length) return this.tree.hash()
     if (length > this.validLength) throw HypercoreError.SNAPSHOT_NOT_AVAILABLE()
-    return this.tree.treeHash(length)
+    let hash: Uint8Array
+    try {
+      hash = await this.tree.treeHash(length)
+    } catch (err) {
+      if (length > this.validLength) throw HypercoreError.SNAPSHOT_NOT_AVAILABLE() // cut meanwhile
+      throw err
+    }
+    // A truncation below `length` while the nodes were read may have replaced some of them.
+    if (length > this.validLength) throw HypercoreError.SNAPSHOT_NOT_AVAILABLE()
+    return hash
   }
 }

@@ -1,8 +1,8 @@
 /**
  * @module core/waits
- * Waiting for blocks that are not stored yet (`get` with `wait`, `onwait`, `timeout`; seed).
- * Locally a block can only arrive by an append; the replication layer (next issue) plugs in
- * through `ReplicatorHook`, set on the core's `replicator` slot, and is asked to fetch.
+ * Waiting for blocks that are not stored yet (`get` with `wait`, `onwait`, `timeout`).
+ * Locally a block can only arrive by an append; the replication layer plugs in through
+ * `ReplicatorHook`, set on the core's `replicator` slot, and is asked to fetch.
  */
 import { HypercoreError } from '../errors.js'
 
@@ -32,6 +32,8 @@ export type Requester = () => ((signal: AbortSignal) => Promise<void>) | null
 /** The blocks one session is waiting for; woken by appends, rejected on close or timeout. */
 export class BlockWaits {
   private readonly _waiters = new Set<Waiter>()
+  /** Set by `abort`: the session is closing, and a wait that starts now fails at once. */
+  private _aborted: Error | null = null
 
   get size (): number {
     return this._waiters.size
@@ -42,12 +44,15 @@ export class BlockWaits {
    * REQUEST_TIMEOUT after `timeout` ms (0 = never) or with `abort()`'s error.
    */
   wait (index: number, has: (i: number) => Promise<boolean>, timeout: number, requester: Requester, signal?: AbortSignal | null): Promise<void> {
+    if (this._aborted !== null) return Promise.reject(this._aborted)
     return new Promise<void>((resolve, reject) => {
       const controller = new AbortController()
       let timer: ReturnType<typeof setTimeout> | null = null
+      const onabort = (): void => finish(HypercoreError.REQUEST_CANCELLED())
       const finish = (err: Error | null): void => {
         if (!this._waiters.delete(w)) return
         if (timer !== null) clearTimeout(timer)
+        signal?.removeEventListener('abort', onabort)
         controller.abort()
         if (err === null) resolve()
         else reject(err)
@@ -68,7 +73,7 @@ export class BlockWaits {
       this._waiters.add(w)
       if (signal != null) {
         if (signal.aborted) return finish(HypercoreError.REQUEST_CANCELLED())
-        signal.addEventListener('abort', () => finish(HypercoreError.REQUEST_CANCELLED()), { once: true })
+        signal.addEventListener('abort', onabort, { once: true })
       }
       if (timeout > 0) timer = setTimeout(() => finish(HypercoreError.REQUEST_TIMEOUT()), timeout)
       w.startRequest()
@@ -86,8 +91,9 @@ export class BlockWaits {
     for (const w of [...this._waiters]) w.startRequest()
   }
 
-  /** Rejects every waiter (session closing: SESSION_CLOSED). */
+  /** Rejects every waiter, and every wait started from now on (session closing: SESSION_CLOSED). */
   abort (err: Error): void {
+    this._aborted = err
     for (const w of [...this._waiters]) w.reject(err)
   }
 }

@@ -102,6 +102,8 @@ export class TreeFile implements NodeReader {
    * the flush in progress, then the cache) until one of those happens.
    */
   private _epoch = 0
+  /** The flush in progress (flushes run one at a time). */
+  private _flushTail: Promise<void> = Promise.resolve()
   /** Reads in flight, by node index, with the epoch each started in (see `get`). */
   private readonly _reading = new Map<number, { epoch: number, node: Promise<TreeNode | null> }>()
 
@@ -247,7 +249,15 @@ export class TreeFile implements NodeReader {
    * Applies the buffered truncation (cuts the file at `40·cut`), then writes the buffered
    * nodes, adjacent ones as one write. On failure the buffers are kept for a retry.
    */
-  async flush (): Promise<void> {
+  flush (): Promise<void> {
+    // One at a time: a flush that overlapped another would hide the other's nodes from `get`
+    // (there is one `_flushing`), and could finish first and let the header cover them.
+    const run = this._flushTail.then(() => this._flushNow())
+    this._flushTail = run.catch(() => {})
+    return run
+  }
+
+  private async _flushNow (): Promise<void> {
     const pending = this._pending
     const cut = this._cutIndex
     const overlapping = this._flushing !== null

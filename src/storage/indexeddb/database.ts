@@ -132,6 +132,16 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
    * stay in one transaction and a stream of later writes cannot hold a commit back.
    */
   private _holdUntil = 0
+  /** Numbers every mutation in issue order. */
+  private _issueSeq = 0
+  /**
+   * After a failure (a transaction, or a mutation whose page fetch failed): the mutations
+   * issued up to this number that have not applied yet fail too, with `_failedWith`. They
+   * were issued after the failed one and may depend on it (the durability-group contract: a
+   * write fails if an earlier one failed); what is issued after the failure is known applies.
+   */
+  private _failedUpTo = 0
+  private _failedWith: unknown = null
   private readonly _fetches = new Set<Fetch>()
   private readonly _reads: ReadQueue
   private _lost: HypercoreError | null = null
@@ -472,6 +482,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   private _mutate (m: Mutation): Promise<void> {
     const refused = this._refuse(true)
     if (refused !== null) return Promise.reject(refused)
+    const issued = ++this._issueSeq
     if (this._chained === 0) {
       try {
         const batch = this._tryApply(m, null)
@@ -489,10 +500,14 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
         for (;;) {
           // Issued before close(): it still applies; only a lost database stops it.
           if (this._lost !== null) throw this._lost
+          if (issued <= this._failedUpTo) throw this._failedWith
           const r = this._tryApply(m, fetch)
           if (r instanceof Batch) return r
           await this._fetch(fetch, r, false)
         }
+      } catch (err) {
+        this._failed(err)
+        throw err
       } finally {
         this._fetches.delete(fetch)
         this._chained--
@@ -638,10 +653,12 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     const found = new Map<number, Uint8Array>()
     for (const r of records) found.set(r.i, r.b)
     for (const p of pages) {
-      if (fetch.stale.has(p)) continue // a commit changed it meanwhile: memory has the newer bytes
       const bytes = found.get(p) ?? null
+      // A page a commit touched meanwhile: what was read may be older than what memory now
+      // holds, so it is not cached, and a mutation fetches it again (it builds on the newest
+      // bytes). A read still takes it: committed bytes from after the read was issued.
       fetch.pages.set(p, bytes)
-      if (cache && bytes !== null && this._lost === null) this._cache.set(fetch.name, p, bytes)
+      if (cache && bytes !== null && this._lost === null && !fetch.stale.has(p)) this._cache.set(fetch.name, p, bytes)
     }
   }
 
@@ -684,13 +701,23 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       this._committed(batch, meta)
     }, (err: unknown) => {
       this._inflight = null
-      // Whatever is pending was built on the failed batch's pages and sizes: it fails too.
+      // Whatever is pending was built on the failed batch's pages and sizes: it fails too, and
+      // so does whatever was issued meanwhile and waits to apply.
       const dependent = this._pending
       this._pending = null
+      this._failed(err)
       batch.reject(err)
       dependent?.reject(err)
       if (isDatabaseReplaced(err)) this._lose(err as HypercoreError)
     })
+  }
+
+  /** Mutations issued so far and not applied yet fail with `err` (see `_failedUpTo`). */
+  private _failed (err: unknown): void {
+    if (this._issueSeq > this._failedUpTo) {
+      this._failedUpTo = this._issueSeq
+      this._failedWith = err
+    }
   }
 
   private _committed (batch: Batch, meta: MetaRecord | null): void {
