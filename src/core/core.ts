@@ -56,6 +56,12 @@ export type { PreAppend, AppendOptions } from './mutations.js'
 
 /** hypercore@10 flushes when the oplog grows past this, whatever the counter says. */
 const MAX_OPLOG_BYTES = 65536
+/**
+ * On a durability group the oplog alone sets the pace (see `_scheduleFlush`): a flush is a
+ * transaction of its own that the next mutation waits for, so it comes rarely; close flushes
+ * whatever is left, so what an open replays stays small.
+ */
+const MAX_GROUPED_OPLOG_BYTES = 262144
 /** …and otherwise every this many mutations. */
 const FLUSH_EVERY = 4
 
@@ -307,7 +313,10 @@ export class Core {
         this.closed = true
         await this._queue.drain()
         let flushError: unknown = null
-        if ((this._flushError !== null || this._flushDue) && !unlink && this._lost === null && !this.readOnly && this._queue.failed === null) {
+        // On a durability group the oplog may hold many entries (see MAX_GROUPED_OPLOG_BYTES):
+        // flushed here, so the next open replays nothing.
+        const leftover = this._flushDue || (this._grouped && this.oplog.length > 0)
+        if ((this._flushError !== null || leftover) && !unlink && this._lost === null && !this.readOnly && this._queue.failed === null) {
           try {
             await this._flush()
             this._flushError = null
@@ -369,7 +378,7 @@ export class Core {
       this._flushError = null
       this._flushDue = false
     }
-    if (this._flushDue && (this._queue.size === 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES)) {
+    if (this._flushDue && (this._queue.size === 0 || this.oplog.byteLength >= (this._grouped ? MAX_GROUPED_OPLOG_BYTES : MAX_OPLOG_BYTES))) {
       await this._queue.drain()
       await this._flushNow()
     }
@@ -481,8 +490,7 @@ export class Core {
     } else if (this._grouped) {
       // On one durability group a flush is a transaction of its own while an append is one
       // entry in the next: flushing every 4th mutation would cost more than the mutations.
-      // The oplog bound alone keeps what an open replays small (≤ 64 KiB of entries).
-      if (this.oplog.byteLength >= MAX_OPLOG_BYTES) this._flushDue = true
+      if (this.oplog.byteLength >= MAX_GROUPED_OPLOG_BYTES) this._flushDue = true
     } else if (--this._autoFlush <= 0 || this.oplog.byteLength >= MAX_OPLOG_BYTES) {
       this._autoFlush = FLUSH_EVERY
       this._flushDue = true

@@ -6,7 +6,8 @@
  *
  * How it stays fast (NOTES: one put per transaction is ~10× slower than many puts in one;
  * getAll reads ranges faster than writes):
- * - files are split into fixed-size pages (64 KiB default); a write is merged into its pages;
+ * - files are split into fixed-size pages (32 KiB default; 4 KiB for the oplog, bitfield and
+ *   header); a write is merged into its pages;
  * - mutations go into a pending batch; the batch commits as ONE readwrite transaction at the
  *   end of the tick, or, while another transaction is committing, as soon as that one is
  *   done (group commit: everything issued during a commit goes into the next one);
@@ -47,13 +48,18 @@ import { lockName, tryLock, type HeldLock } from './lock.js'
 import { ReadQueue } from './read-queue.js'
 import { nextMacrotask } from './tick.js'
 
-export const DEFAULT_IDB_PAGE_SIZE = 65536
+/**
+ * 32 KiB: Chromium stores a value over 64 KiB as a Blob beside its database (slower to put and
+ * to get: a 64 KiB page plus its record header crossed that line and cost twice as much), and
+ * a reader fetching a block gets no more than it needs from a smaller page.
+ */
+export const DEFAULT_IDB_PAGE_SIZE = 32768
 /** Format 2: one record for every file's size (batch.ts). Format 1 databases keep their layout. */
 const FORMAT_VERSION = 2
 /**
  * New databases give these files 4 KiB pages: an append rewrites the oplog's last page, and
- * the bitfield is written in 4 KiB pages anyway; with 64 KiB pages each would re-store up to
- * 64 KiB per transaction. Blocks and tree nodes keep the large pages (bulk reads and writes).
+ * the bitfield is written in 4 KiB pages anyway; with large pages each would re-store up to a
+ * whole page per transaction. Blocks and tree nodes keep the large pages (bulk reads and writes).
  */
 const SMALL_PAGE_FILES = ['oplog', 'bitfield', 'header']
 
@@ -64,7 +70,7 @@ export interface IdbStorageOptions {
    * size, if smaller).
    */
   pageSize?: number
-  /** Committed pages kept in memory (default 32). */
+  /** Committed pages kept in memory (default 64: 2 MiB of 32 KiB pages). */
   cachePages?: number
   /** Object store name (default 'pages'). */
   storeName?: string
@@ -160,9 +166,9 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     this.name = name
     this.pageSize = pageSize
     this.readOnly = opts.readOnly === true
-    this._cache = new PageCache(opts.cachePages ?? 32)
+    this._cache = new PageCache(opts.cachePages ?? 64)
     this.connection = new IdbConnection(name, opts.storeName ?? 'pages', META_KEY)
-    this._reads = new ReadQueue(fn => this.connection.run('readonly', fn))
+    this._reads = new ReadQueue(fn => this.connection.run('readonly', fn), { busy: () => this._pending !== null || this._inflight !== null })
     this.connection.onVersionChange = () => this._lose(databaseReplaced('IndexedDB: another connection deleted or upgraded the database'))
     if (opts.onTransaction !== undefined) this.connection.onTransaction = opts.onTransaction
   }
@@ -503,7 +509,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
           if (issued <= this._failedUpTo) throw this._failedWith
           const r = this._tryApply(m, fetch)
           if (r instanceof Batch) return r
-          await this._fetch(fetch, r, false)
+          await this._fetch(fetch, r, false, true)
         }
       } catch (err) {
         this._failed(err)
@@ -642,14 +648,14 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   }
 
   /** Fetches stored pages into `fetch` (ONE getAll over their span); caches the ones no commit touched meanwhile. */
-  private async _fetch (fetch: Fetch, pages: number[], cache: boolean): Promise<void> {
+  private async _fetch (fetch: Fetch, pages: number[], cache: boolean, urgent = false): Promise<void> {
     for (const p of pages) {
       fetch.wanted.add(p)
       fetch.stale.delete(p)
     }
     const lo = Math.min(...pages)
     const hi = Math.max(...pages)
-    const records = await this._reads.get(fetch.name, lo, hi)
+    const records = await this._reads.get(fetch.name, lo, hi, urgent)
     const found = new Map<number, Uint8Array>()
     for (const r of records) found.set(r.i, r.b)
     for (const p of pages) {
@@ -709,6 +715,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       batch.reject(err)
       dependent?.reject(err)
       if (isDatabaseReplaced(err)) this._lose(err as HypercoreError)
+      this._reads.committed() // (or failed: either way reads need not wait for it)
     })
   }
 
@@ -740,6 +747,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     this._inflight = null
     batch.resolve()
     if (this._pending !== null) this._kick() // group commit: what came in meanwhile goes now
+    this._reads.committed()
   }
 
   private _markStale (name: string, lo: number, hi: number): void {

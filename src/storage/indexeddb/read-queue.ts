@@ -8,13 +8,27 @@
  * the same store. Readers that each make their own transactions (a writer serving two peers,
  * two read streams) keep a queue of them ahead of every commit; gathered, a commit waits for
  * at most one, and the readers' transactions are fewer and fuller.
+ *
+ * Writes go first. Transactions on one store run in the order they were created, so with
+ * readers and a writer both busy they would alternate and every commit would wait for a read.
+ * Instead a read transaction is not started while a commit is pending or in flight, unless
+ * reads have already waited for WRITES_BEFORE_READ commits: a commit then waits for a read at
+ * most once in that many, and readers still get a turn (their transaction takes every read
+ * asked for meanwhile). A read starts at the next task, not the next microtask, so a writer
+ * reacting to its last commit (an `await append()` loop) issues its next write first.
  */
 import type { PageRecord } from './batch.js'
+import { nextMacrotask } from './tick.js'
+
+/** Commits that may go ahead of waiting reads (see the top of this file). */
+const WRITES_BEFORE_READ = 5
 
 /** Runs `fn` in one read-only transaction (the connection's `run`). */
 export type ReadOnlyRunner = <T>(fn: (store: IDBObjectStore) => Promise<T>) => Promise<T>
 
 interface Wanted {
+  /** A read a write waits for (a mutation building on a stored page): never held back. */
+  urgent: boolean
   name: string
   lo: number
   hi: number
@@ -22,30 +36,53 @@ interface Wanted {
   reject: (err: unknown) => void
 }
 
+/** What the queue needs to know of the database's writes. */
+export interface WriteState {
+  /** A commit is pending or in flight. */
+  busy (): boolean
+}
+
 export class ReadQueue {
   private readonly _run: ReadOnlyRunner
+  private readonly _writes: WriteState
   private _queued: Wanted[] = []
   private _inflight = false
   private _scheduled = false
+  /** Commits that completed while reads were waiting. */
+  private _yielded = 0
 
-  constructor (run: ReadOnlyRunner) {
+  constructor (run: ReadOnlyRunner, writes: WriteState = { busy: () => false }) {
     this._run = run
+    this._writes = writes
   }
 
-  /** The stored records of pages `[lo, hi]` of file `name`. */
-  get (name: string, lo: number, hi: number): Promise<PageRecord[]> {
+  /** A commit completed: waiting reads may go now (or after a few more, see the top). */
+  committed (): void {
+    if (this._queued.length === 0 || this._inflight) return
+    this._yielded++
+    this._schedule()
+  }
+
+  /** The stored records of pages `[lo, hi]` of file `name` (`urgent`: a write waits for it). */
+  get (name: string, lo: number, hi: number, urgent = false): Promise<PageRecord[]> {
     return new Promise((resolve, reject) => {
-      this._queued.push({ name, lo, hi, resolve, reject })
-      // Reads asked for in the same tick share the transaction: start it after this one.
-      if (!this._inflight && !this._scheduled) {
-        this._scheduled = true
-        queueMicrotask(() => { this._scheduled = false; this._next() })
-      }
+      this._queued.push({ urgent, name, lo, hi, resolve, reject })
+      if (!this._inflight) this._schedule()
     })
+  }
+
+  /** Reads asked for in the same tick share the transaction: it starts at the next task. */
+  private _schedule (): void {
+    if (this._scheduled) return
+    this._scheduled = true
+    nextMacrotask(() => { this._scheduled = false; this._next() })
   }
 
   private _next (): void {
     if (this._inflight || this._queued.length === 0) return
+    const urgent = this._queued.some(w => w.urgent)
+    if (!urgent && this._writes.busy() && this._yielded < WRITES_BEFORE_READ) return // `committed` calls again
+    this._yielded = 0
     const batch = this._queued
     this._queued = []
     this._inflight = true
@@ -57,7 +94,7 @@ export class ReadQueue {
       })
       .finally(() => {
         this._inflight = false
-        this._next()
+        if (this._queued.length > 0) this._schedule()
       })
   }
 }
