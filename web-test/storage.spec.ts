@@ -14,7 +14,7 @@ const EXPECTED: Record<string, number> = {
   'conformance: memory (pageSize 4096)': 25,
   'conformance: indexeddb': 25,
   'conformance: indexeddb (pageSize 4096)': 25,
-  indexeddb: 9,
+  indexeddb: 10,
   'indexeddb faults': 8
 }
 
