@@ -1,11 +1,11 @@
 /**
  * @module demo/relay
- * INTERIM network for the demo while the WebRTC swarm (src/swarm, issue 6) is being written:
- * a WebSocket relay on the demo server. A page opens one control socket per topic (a core's
+ * The demo's fallback network where WebRTC cannot connect (`?relay`): a WebSocket relay on
+ * the demo server. A page opens one control socket per topic (a core's
  * discovery key); for each pair of pages in a topic the relay hands both a pair id, and each
  * opens a pipe socket for it: the relay then copies bytes between the two pipes. The bytes are
  * the encrypted replication stream (Noise + secret-stream), so the relay sees ciphertext only.
- * demo/src/network.ts is the only client; it switches to the swarm when that lands.
+ * demo/src/network.ts is the only client.
  */
 import { WebSocketServer } from 'ws'
 import { randomBytes } from 'node:crypto'

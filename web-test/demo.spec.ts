@@ -50,7 +50,7 @@ test.afterAll(async () => {
   if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-/** A fresh browser profile; WebRTC needs media permission for host candidates (NOTES-ENV). */
+/** A fresh browser profile; WebRTC needs media permission for host candidates. */
 async function profile (browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1100, height: 900 } })
 }

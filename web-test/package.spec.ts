@@ -1,6 +1,6 @@
 /**
  * @module web-test/package.spec
- * The built package as users get it (issue 4: "users must not need any bundler
+ * The built package as users get it ("users must not need any bundler
  * configuration"): web-test/package-fixture/app.js imports `hypercore-web` BY NAME and is
  * bundled here with esbuild's plain JS API from the repo root (no plugins, polyfills,
  * define or inject), so the import resolves through package.json `exports` →

@@ -1,7 +1,7 @@
 /**
  * @module web-test/webrtc.spec
  * The WebRTC transport in real Chromium: two pages (each in its own context, given media
- * permissions so Chromium offers loopback host candidates, see NOTES-ENV) exchange signals
+ * permissions so Chromium offers loopback host candidates) exchange signals
  * through this test process and replicate a core over `createWebRtcPeer`'s stream; the
  * reader checks every block. Then Node (`@roamhq/wrtc`) ↔ Chromium: bytes both ways and a
  * core written in Node, read in the page.

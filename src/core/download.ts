@@ -1,8 +1,9 @@
 /**
  * @module core/download
- * `core.download(range)` (seed). Without a network every block is either here or will only
- * ever arrive by an append, so a range is "done" when all its blocks are stored locally. The
- * replication layer will make this fetch; the shape (`done()`, `destroy()`) is the seed's.
+ * `core.download(range)` before the core has opened (Hypercore 10's shape: `done()`,
+ * `destroy()`). Without a network every block is either here or will only ever arrive by an
+ * append, so such a range is "done" when all its blocks are stored locally; once the core is
+ * open, download() returns the replicator's range instead (replication/replicator/ranges.ts).
  */
 import { HypercoreError } from '../errors.js'
 

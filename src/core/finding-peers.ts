@@ -1,6 +1,6 @@
 /**
  * @module core/finding-peers
- * `core.findingPeers()` (seed): a hook telling the core that peer discovery is running, so
+ * `core.findingPeers()`: a hook telling the core that peer discovery is running, so
  * `update()`/`get()` can wait for it to finish before deciding nothing is out there. The
  * count lives on the shared core; each returned `done` counts down once.
  */

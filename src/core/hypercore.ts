@@ -1,10 +1,9 @@
 /**
  * @module core/hypercore
- * `Hypercore`: the public session object of the seed's API. Many sessions share one `Core`
+ * `Hypercore`: the public session object of Hypercore 10's API. Many sessions share one `Core`
  * (the files and state of one storage); a session adds its own value encoding, wait
  * defaults, events and, for snapshots, a frozen view. Closing is reference counted: the files
- * close when the last session does. Everything except the network (the replication issue
- * fills `core.replicator`, see waits.ts).
+ * close when the last session does. The network plugs in through `core.replicator` (waits.ts).
  */
 import { EventEmitter } from 'events'
 import { defaultStorage, defaultStorageId } from '#platform/storage'
@@ -89,7 +88,7 @@ export class Hypercore extends EventEmitter {
     this.opening.catch(() => {})
   }
 
-  // --- properties (seed) -----------------------------------------------------------------
+  // --- properties ------------------------------------------------------------------------
 
   get readable (): boolean { return this.opened && !this.closed && this.closing === null }
   get writable (): boolean { return this._writable && !this.closed && this.closing === null }
@@ -244,7 +243,7 @@ export class Hypercore extends EventEmitter {
     } as SessionInit)
   }
 
-  /** A frozen view; `{ length }` checks out an earlier length of the current fork (seed 002). */
+  /** A frozen view; `{ length }` checks out an earlier length of the current fork. */
   snapshot (opts: HypercoreOptions = {}): Hypercore {
     return this.session({ ...opts, snapshot: true })
   }

@@ -1,6 +1,6 @@
 /**
  * @module core/info
- * `core.info({ storage })` (seed): the numbers describing a core, and with `storage: true`
+ * `core.info({ storage })`: the numbers describing a core, and with `storage: true`
  * the size of each of its files (apparent size, from `stat`).
  */
 import { promisify } from '../storage/promises.js'

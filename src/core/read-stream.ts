@@ -1,6 +1,6 @@
 /**
  * @module core/read-stream
- * `core.createReadStream({ start, end, live, snapshot })` (seed): a streamx Readable of
+ * `core.createReadStream({ start, end, live, snapshot })`: a streamx Readable of
  * blocks, also an async iterator, browser-safe. `snapshot` (default true) fixes `end` to the
  * length when the stream starts; otherwise `end` follows the core on every read. `live` never
  * ends: it waits for new blocks (gets wait for them).

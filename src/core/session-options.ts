@@ -1,7 +1,7 @@
 /**
  * @module core/session-options
  * The options of `new Hypercore(storage, [key], [opts])` and of `get`, and the argument checks
- * every public method shares: each misuse throws BAD_ARGUMENT and changes nothing (issue 4).
+ * every public method shares: each misuse throws BAD_ARGUMENT and changes nothing.
  */
 import { HypercoreError } from '../errors.js'
 import { normalizeKey } from '../crypto/id.js'
@@ -36,7 +36,7 @@ export interface HypercoreOptions {
   unlocked?: boolean
   /** A frozen view (see `snapshot()`). */
   snapshot?: boolean
-  /** With `snapshot`: check out this earlier length of the current fork (seed 002). */
+  /** With `snapshot`: check out this earlier length of the current fork. */
   length?: number
 }
 

@@ -22,7 +22,7 @@ export interface UpdateTarget {
 
 /**
  * Wakes the session's waits for appended blocks; a snapshot only learns that a truncation
- * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as the seed
+ * went below it; a live session emits 'append' and 'truncate' (ancestors, fork) as Hypercore 10's README
  * says — for `sparse: false`, when its (contiguous) length grows or shrinks.
  */
 export function relayUpdate (s: UpdateTarget, u: CoreUpdate): void {

@@ -1,7 +1,7 @@
 /**
  * @module core/snapshot
- * The frozen view a snapshot session reads through (seed: "a snapshot of the core at that
- * particular time"; seed 002: checking out an earlier length). It keeps the roots of its
+ * The frozen view a snapshot session reads through (Hypercore 10: "a snapshot of the core at that
+ * particular time", and checking out an earlier length). It keeps the roots of its
  * length and reads nodes from the shared tree file: nodes of a fork never change (§1.3), so
  * the view stays exact until a truncation cuts below it. From then on, blocks at or past the
  * truncation point are gone and reading them throws SNAPSHOT_NOT_AVAILABLE.

@@ -1,6 +1,6 @@
 /**
  * @module core/value-encoding
- * Block value encodings (seed: `valueEncoding` is 'json', 'utf-8', 'binary', or any
+ * Block value encodings (Hypercore 10: `valueEncoding` is 'json', 'utf-8', 'binary', or any
  * compact-encoding or abstract-encoding codec). Encodings apply per block, even in batches;
  * `encodeBatch` replaces them for a whole append.
  */
@@ -94,7 +94,7 @@ export function resolveEncoding (enc: unknown): ValueCodec {
 
 /**
  * The bytes of an append: `encodeBatch` (if given) encodes the whole batch, else the
- * value encoding encodes each block (seed: a custom valueEncoding is not applied before
+ * value encoding encodes each block (Hypercore 10: a custom valueEncoding is not applied before
  * encodeBatch).
  */
 export function encodeAppend (values: unknown[], codec: ValueCodec, encodeBatch: ((batch: unknown[]) => unknown[]) | null): Uint8Array[] {

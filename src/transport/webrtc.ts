@@ -5,7 +5,7 @@
  * our own streamx duplex on top of the channel, because a replication stream needs three things
  * simple-peer's own stream does not give:
  * - messages of at most 16 KiB (and never above the SCTP max message size): Chromium moves
- *   16 KiB messages fastest (NOTES-ENV), and small writes are coalesced up to that size;
+ *   16 KiB messages fastest (measured in Chromium on loopback), and small writes are coalesced up to that size;
  * - a small send buffer: we send while `bufferedAmount` is under `HIGH_WATER` and then wait for
  *   'bufferedamountlow' (threshold `LOW_WATER`); a multi-MiB send buffer cost ~4x throughput
  *   in Chromium. simple-peer's stream has a fixed policy and a second buffer of its own;

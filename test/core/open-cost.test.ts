@@ -1,6 +1,6 @@
 /**
  * @module test/core/open-cost
- * Opening a core reads its header, not the core (issue: "open time is independent of
+ * Opening a core reads its header, not the core ("open time is independent of
  * length"). Measured as storage traffic, which is deterministic: the bytes and reads an open
  * needs for a 100,000-block core are within a small constant of those for a 10-block core.
  */

@@ -1,6 +1,6 @@
 /**
  * @module test/core/sparse
- * `sparse: false` (seed): `length` is the contiguous length and `byteLength` the bytes of
+ * `sparse: false`: `length` is the contiguous length and `byteLength` the bytes of
  * those blocks. Checked against hypercore@10 on a real sparse replica (hypercore@10 replicates
  * some blocks out of order into a directory; ours opens that directory) and on a core whose
  * blocks were cleared. hypercore@10.38's own non-sparse `byteLength` is a stub that returns 0,

@@ -1,7 +1,7 @@
 /**
  * @module storage/indexeddb/errors
  * Maps IndexedDB failures to our typed storage errors. Browsers report the same fault in
- * different places (NOTES-ENV "IndexedDB"): a full disk may fail the request or only show up
+ * different places: a full disk may fail the request or only show up
  * as the transaction's `error` on `abort`; a dropped connection (Safari's "Connection to
  * Indexed Database server lost", or any `db.transaction()` on a closed connection) is an
  * UnknownError or InvalidStateError.
