@@ -99,7 +99,7 @@ export function idbAppendSummary (r: IdbAppendResult): string {
     `1. batches of ${b.batch}, ${b.blocks} × 1 KiB: IndexedDB ${valueText(b.idbBlocksPerSec, 'blocks/s', b.dnf.idb)} vs memory ${valueText(b.memoryBlocksPerSec, 'blocks/s', b.dnf.memory)}` +
       ` → ${ratioText(b.ratio)} (target ≥ 0.5x)`,
     `   vs raw IndexedDB, one transaction for all: ${valueText(b.rawOneTxBlocksPerSec, 'blocks/s', b.dnf.rawOneTx)} → ${ratioText(b.ratioToRawOneTx)}; ours made ${b.idbTxPerAppend ?? 'n/a'} readwrite transactions per append`,
-    `2. one block per append, in turn, ${s.appends}: ours ${valueText(s.oursPerSec, 'appends/s', s.dnf.ours)} vs raw IndexedDB one transaction per put ${valueText(s.rawTxPerSec, 'tx/s', s.dnf.raw)}` +
+    `2. one block per append, in turn, ${s.appends}: ours ${valueText(s.oursPerSec, 'appends/s', s.dnf.ours)} vs raw IndexedDB one transaction per put ${valueText(s.rawTxPerSec, 'tx/s', s.dnf.raw)} (ours on memory: ${valueText(s.memoryPerSec, 'appends/s', s.dnf.memory)})` +
       ` → ${ratioText(s.ratio)} (target ≥ 0.8x); ours made ${s.idbTxPerAppend ?? 'n/a'} readwrite transactions per append`,
     `3. ${u.appends} appends issued at once: IndexedDB ${valueText(u.idbPerSec, 'appends/s', u.dnf.idb)} vs memory ${valueText(u.memoryPerSec, 'appends/s', u.dnf.memory)}` +
       ` → ${ratioText(u.ratio)} (target ≥ 0.5x); rounds ${u.ms.idb.join(', ') || '-'} ms vs ${u.ms.memory.join(', ') || '-'} ms; ours made ${u.idbTx ?? 'n/a'} readwrite transactions`,

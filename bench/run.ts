@@ -230,6 +230,11 @@ Command: \`node --import tsx bench/core-idb-append.ts\` (\`--json\` for every ro
 
 Readwrite transactions per append, ours: ${b.idbTxPerAppend ?? '—'} in batches of 100, ${s.idbTxPerAppend ?? '—'} one block at a time
 (the raw reference makes 1), ${u.idbTx ?? '—'} for the ${u.appends.toLocaleString('en')} appends issued at once.
+Where an awaited append's time goes: the same single appends on memory storage, in the same page, run at
+${valueText(s.memoryPerSec, 'appends/s', s.dnf.memory)}: that is the append's own work (signing, hashing, the tree, the oplog entry),
+which the raw reference does not do; on IndexedDB an append adds one transaction of three puts (its data page, its
+oplog page, the sizes record) where the raw reference puts one record. In batches of 100, the transaction
+carries the batch's 100 KiB of pages.
 Readers: the ${k(q.existing)}-block core is built, closed and reopened (cold caches), then one reader iterates
 \`core.createReadStream()\` from the start and the other loops \`await core.get(i)\` from the middle, each starting
 over at the end, on the same session as the appends; the readonly transactions counted below show their reads

@@ -39,6 +39,8 @@ export interface SingleResult {
   appends: number
   oursPerSec: number | null
   rawTxPerSec: number | null
+  /** The same appends on memory storage: the append's own work, with no transaction at all. */
+  memoryPerSec: number | null
   ratio: number | null
   /** IndexedDB readwrite transactions per append in our best round (the raw reference makes 1). */
   idbTxPerAppend: number | null
@@ -149,20 +151,22 @@ export async function batched (o: BatchedOpts): Promise<BatchedResult> {
 
 export async function single (o: SingleOpts): Promise<SingleResult> {
   const blocks = blocksOf(o.appends, KiB)
-  const [ours, raw] = await alternate(o.rounds, [
+  const [ours, raw, mem] = await alternate(o.rounds, [
     () => timedOnCore(openIdb, (c, p) => inTurn(c, blocks, 1, p), blocks.length, o.limitMs),
-    () => rawTxEach(blocks, o.limitMs)
-  ]) as [Best, Best]
+    () => rawTxEach(blocks, o.limitMs),
+    () => timedOnCore(openMemory, (c, p) => inTurn(c, blocks, 1, p), blocks.length, o.limitMs)
+  ]) as [Best, Best, Best]
   const oursRate = perSec(o.appends, ours)
   const rawRate = perSec(o.appends, raw)
   return {
     appends: o.appends,
     oursPerSec: oursRate,
     rawTxPerSec: rawRate,
+    memoryPerSec: perSec(o.appends, mem),
     ratio: ratioOf(oursRate, rawRate),
     idbTxPerAppend: txPer(ours, o.appends),
     ms: { ours: ours.allMs, raw: raw.allMs },
-    dnf: dnfs({ ours, raw })
+    dnf: dnfs({ ours, raw, memory: mem })
   }
 }
 
