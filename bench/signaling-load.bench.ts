@@ -2,21 +2,27 @@
  * @module bench/signaling-load.bench
  * Load and abuse of our signaling server, measured against a reference in the same run: a
  * plain `ws` relay of the same messages (bench/signaling-load/reference-relay.ts: hello taken
- * at its word, no validation, no limits). Server and clients run in two child processes (one
- * core each on a 2-core machine; each with its own file descriptors, the soft limit raised to
- * the hard one), this process only drives them.
+ * at its word, no validation, no limits, no heartbeat). Each server and each server's clients
+ * run in their own child process (the file limit raised to the hard one there); this process
+ * only drives them. Both servers stay up side by side and their measuring rounds alternate,
+ * so a neighbour's load on the shared 2-core machine falls on both alike.
  *
  * Per server: N connections (10,000; `--quick` 2,000) prove their id (ours: challenge + Ed25519
  * signature; the reference: a bare hello) and join T topics (1,000; quick 200: rooms of 10,
  * each a ring where every client signals the next). Then
- *   - memory per connection: the server's heap and RSS after a full GC, minus before, / N;
+ *   - connections per second and server CPU per connection (the cost of the challenge);
+ *   - memory per connection: the server's heap, external and RSS after a full GC, minus
+ *     before, / N;
  *   - throughput at the rate limit: every client sends 20 signals/s (the server's sustained
- *     limit), at most 2 unanswered each: relayed signals/s and server CPU per relayed signal;
- *   - latency: a tenth of the clients at 20 signals/s: p50 and p99 from send to receipt.
- * Every figure is given for both servers and as ours / reference. Also the client's own cost
- * per signal (sign + verify) against what it spends anyway (JSON of the message).
+ *     limit; 200,000/s offered in all), at most 2 unanswered each: relayed signals/s and server
+ *     CPU per relayed signal (both servers saturate: the CPU figure is the steadier one);
+ *   - latency: a tenth of the clients at 20 signals/s (20,000/s): p50 and p99 from send to
+ *     receipt (client clock, one process).
+ * Best of 2 rounds each (1 in quick mode). Every figure is given for both servers and as
+ * ours / reference. Also the client's own cost per signal (sign + verify) against what it
+ * spends on the message anyway (JSON encode + parse).
  *
- * Run: node --import tsx bench/signaling-load.bench.ts [--quick]
+ * Run: node --import tsx bench/signaling-load.bench.ts [--quick]   (about 70 s; quick 20 s)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import os from 'node:os'

@@ -53,7 +53,9 @@ export const ERROR_CODES = [
   // replication: a peer proved a validly signed tree that differs from ours at the same fork (§3.5)
   'CONFLICT',
   // signaling: a signaling server or tracker refused us or sent something we cannot use
-  'SIGNALING_FAILED'
+  'SIGNALING_FAILED',
+  // signaling: a correctly signed signal whose counter is not above the last one seen from its sender (a replay)
+  'SIGNAL_REPLAYED'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -112,4 +114,5 @@ export class HypercoreError extends Error {
   static PROTOCOL_ERROR (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('PROTOCOL_ERROR', msg, { cause }) }
   static CONFLICT (msg: string): HypercoreError { return new HypercoreError('CONFLICT', msg) }
   static SIGNALING_FAILED (msg: string, cause?: unknown): HypercoreError { return new HypercoreError('SIGNALING_FAILED', msg, { cause }) }
+  static SIGNAL_REPLAYED (msg: string): HypercoreError { return new HypercoreError('SIGNAL_REPLAYED', msg) }
 }

@@ -23,7 +23,7 @@ process.on('message', (m: { cmd: string, kind?: 'ours' | 'reference', maxConnect
     switch (m.cmd) {
       case 'start':
         server = m.kind === 'ours'
-          ? await createSignalServer({ port: 0, maxConnections: m.maxConnections, helloTimeoutMs: 60_000, ...(process.env.PING_MS !== undefined ? { pingIntervalMs: Number(process.env.PING_MS) } : {}) })
+          ? await createSignalServer({ port: 0, maxConnections: m.maxConnections, helloTimeoutMs: 60_000 })
           : await createReferenceRelay()
         return reply({ url: server.url })
       case 'memory':

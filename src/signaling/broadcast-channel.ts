@@ -6,12 +6,21 @@
  * channel hears everything. A join is announced to all; each client in that topic answers
  * the newcomer directly, so both sides learn of each other and the smaller id offers.
  * Node 20 has a global BroadcastChannel too (one process, its workers).
+ *
+ * Any script of the origin can post on the channel, so signals are signed by their sender
+ * and carry a counter, as over our server (auth.ts): a signal that does not verify for its
+ * `from`, is not for us, or repeats an old counter is dropped (reported as an error event
+ * when it was addressed to us). Joins are not signed: like a server's peer list they are
+ * hints, and the worst a forged one does is make us offer, with a signed offer only the real
+ * owner of that id can use.
  */
 import { HypercoreError } from '../errors.js'
 import type { SignalData } from '../transport/types.js'
+import { cryptoReady, isCryptoReady } from '../crypto/sodium.js'
+import { isSeq, isSignatureHex, SignalSealer, SignalVerifier } from './auth.js'
 import { ErrorEvents } from './error-events.js'
 import { PeerRouter } from './peer-router.js'
-import { DEFAULT_MAX_SIGNAL_BYTES, isHex64, isSignalData } from './protocol.js'
+import { DEFAULT_MAX_SIGNAL_BYTES, isHex64, isSignalText, parseSignalText, toSignalText } from './protocol.js'
 import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
 
 export interface BroadcastChannelSignalingOptions {
@@ -27,7 +36,7 @@ export interface BroadcastChannelSignalingOptions {
 type ChannelMessage =
   | { type: 'join', from: PeerId, topic: TopicHex }
   | { type: 'peer-joined', from: PeerId, to: PeerId, topic: TopicHex }
-  | { type: 'signal', from: PeerId, to: PeerId, topic: TopicHex, data: SignalData }
+  | { type: 'signal', from: PeerId, to: PeerId, topic: TopicHex, data: string, seq: number, signature: string }
 
 export class BroadcastChannelSignalingClient extends ErrorEvents implements SignalingClient {
   readonly name = 'broadcast-channel'
@@ -37,6 +46,8 @@ export class BroadcastChannelSignalingClient extends ErrorEvents implements Sign
   private readonly topics = new Set<TopicHex>()
   private ctx: SignalingContext | null = null
   private router: PeerRouter | null = null
+  private sealer: SignalSealer | null = null
+  private readonly verifier = new SignalVerifier()
   private channel: BroadcastChannel | null = null
   private closed = false
 
@@ -57,12 +68,21 @@ export class BroadcastChannelSignalingClient extends ErrorEvents implements Sign
     if (this.BC === undefined) {
       return this.emitError(HypercoreError.INVALID_OPERATION('BroadcastChannel is not available here'))
     }
+    this.sealer = new SignalSealer(ctx)
     this.router = new PeerRouter({
       ctx,
       trickle: this.trickle,
-      send: (to, topic, data) => this.post({ type: 'signal', from: ctx.self, to, topic, data }),
+      send: (to, topic, data) => this.sendSignal(to, topic, data),
       onError: (err) => this.emitError(err)
     })
+    // The swarm loads crypto before it starts us; another caller may not have.
+    if (isCryptoReady()) return this.open()
+    cryptoReady().then(() => this.open(), (err) => this.emitError(HypercoreError.SIGNALING_FAILED('cannot load crypto to check signals', err)))
+  }
+
+  private open (): void {
+    const ctx = this.ctx
+    if (this.closed || ctx === null || this.BC === undefined) return
     const channel = new this.BC(this.channelName)
     this.channel = channel
     channel.onmessage = (ev: MessageEvent) => this.onMessage(ev.data)
@@ -110,9 +130,29 @@ export class BroadcastChannelSignalingClient extends ErrorEvents implements Sign
       case 'peer-joined':
         router.discovered(m.from, m.topic)
         return
-      case 'signal':
-        router.signal(m.from, m.topic, m.data)
+      case 'signal': {
+        const err = this.verifier.check(m.from, ctx.self, m.topic, m.seq, m.data, m.signature)
+        if (err !== null) return this.emitError(err)
+        const signal = parseSignalText(m.data)
+        if (signal === null) return this.emitError(HypercoreError.PROTOCOL_ERROR(`peer ${m.from.slice(0, 16)}… signed a signal that is not a JSON object; dropped`))
+        router.signal(m.from, m.topic, signal)
+      }
     }
+  }
+
+  private sendSignal (to: PeerId, topic: TopicHex, data: SignalData): void {
+    if (this.sealer === null || this.ctx === null) return
+    const text = toSignalText(data, DEFAULT_MAX_SIGNAL_BYTES)
+    if (text === null) {
+      return this.emitError(HypercoreError.BAD_ARGUMENT(`signal for ${to.slice(0, 8)}… is not a JSON object within ${DEFAULT_MAX_SIGNAL_BYTES} bytes; dropped`))
+    }
+    let sealed
+    try {
+      sealed = this.sealer.seal(to, topic, text)
+    } catch (err) {
+      return this.emitError(HypercoreError.SIGNALING_FAILED(`could not sign a signal for ${to.slice(0, 8)}…`, err))
+    }
+    this.post({ type: 'signal', from: this.ctx.self, to, topic, ...sealed })
   }
 
   private post (m: ChannelMessage): void {
@@ -136,8 +176,8 @@ function parse (raw: unknown): ChannelMessage | null {
     case 'peer-joined':
       return isHex64(m.to) ? { type: 'peer-joined', from: m.from, to: m.to, topic: m.topic } : null
     case 'signal':
-      return isHex64(m.to) && isSignalData(m.data, DEFAULT_MAX_SIGNAL_BYTES)
-        ? { type: 'signal', from: m.from, to: m.to, topic: m.topic, data: m.data }
+      return isHex64(m.to) && isSignalText(m.data, DEFAULT_MAX_SIGNAL_BYTES) && isSeq(m.seq) && isSignatureHex(m.signature)
+        ? { type: 'signal', from: m.from, to: m.to, topic: m.topic, data: m.data, seq: m.seq, signature: m.signature }
         : null
     default:
       return null

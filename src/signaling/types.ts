@@ -6,18 +6,28 @@
  *
  * The client does not make WebRTC connections itself: the swarm hands it a
  * `SignalingContext` whose `connect()` does, so every client shares one transport, one peer
- * cap and one deduplication rule. What a signaling server says about a peer's identity is
- * only a hint: the swarm checks the Noise static key after the handshake.
+ * cap and one deduplication rule.
+ *
+ * A peer id is the hex of an Ed25519 public key, the swarm's Noise static key. Our own
+ * rendezvous clients make it prove itself (./auth.ts): to the server with a signed challenge,
+ * to the receiving peer with a signature on every signal, which the context's `sign()` makes
+ * without handing out the secret key. Ids a server merely lists are hints; the swarm checks
+ * the Noise static key after the handshake whatever the client.
  */
 import type { SignalData, WebRtcPeer } from '../transport/types.js'
 
-/** A peer's id on the signaling layer: lowercase hex of its Noise static public key. */
+/** A peer's id on the signaling layer: lowercase hex of its Noise static public key (Ed25519). */
 export type PeerId = string
 /** A topic as lowercase hex (a core's 32-byte discovery key). */
 export type TopicHex = string
 
 export interface ConnectRequest {
-  /** The remote peer's announced id, or null when unknown (tracker offers go to a random peer). */
+  /**
+   * The remote peer's id, or null when unknown (tracker offers go to a random peer). When we
+   * answer (`initiator: false`) through our rendezvous clients, it is the id that signed the
+   * offer; when we offer, it is the id the signaling listed. Either way the swarm compares it
+   * with the Noise static key after the handshake.
+   */
   peerId: PeerId | null
   topic: TopicHex
   initiator: boolean
@@ -29,6 +39,12 @@ export interface ConnectRequest {
 export interface SignalingContext {
   /** Our peer id. */
   readonly self: PeerId
+  /**
+   * Signs `message` with the secret key of `self`. Only signaling's own signables are signed
+   * (`helloSignable`, `signalSignable` in ./auth.ts, recognised by their domain prefix): anything
+   * else throws BAD_ARGUMENT, so a signaling client cannot get the key to sign other things.
+   */
+  sign (message: Uint8Array): Uint8Array
   /** Whether the swarm wants a (new) connection to this peer now: not yet connected, under the cap. */
   wants (peerId: PeerId | null, topic: TopicHex): boolean
   /** Start a WebRTC connection; the swarm owns it from here (handshake, dedup, close). */

@@ -2,8 +2,14 @@
  * @module signaling/ws-client
  * `WebSocketSignaling({ url })`: the client of our signaling server (./server, protocol in
  * ./PROTOCOL.md) over the platform's WebSocket (`#platform/websocket`: the browser's own,
- * `ws` in Node). It says hello with the swarm's peer id, joins the swarm's topics, and hands
- * the peers it learns of and the signals it receives to a `PeerRouter`.
+ * `ws` in Node). It proves the swarm's peer id by signing the server's challenge (with the
+ * swarm's `sign()`: the key never leaves the swarm), joins the swarm's topics, and hands the
+ * peers it learns of and the signals it receives to a `PeerRouter`.
+ *
+ * Every signal it sends is signed, with a counter, for its receiver and topic; every signal it
+ * receives is dropped, with an error event, unless it verifies for the id the server says sent
+ * it and its counter is above the last one from that id (auth.ts). So a lying server, or a
+ * client that took an id over, cannot speak in another peer's name, nor replay what a peer said.
  *
  * A lost connection is retried with exponential backoff and jitter, and every topic is
  * joined again after the hello. Failures are reported as 'error' events, never thrown.
@@ -14,9 +20,11 @@ import { WebSocketImpl } from '#platform/websocket'
 import { HypercoreError } from '../errors.js'
 import type { SignalData } from '../transport/types.js'
 import { ErrorEvents } from './error-events.js'
+import { cryptoReady, isCryptoReady } from '../crypto/sodium.js'
+import { answerChallenge, SignalSealer, SignalVerifier } from './auth.js'
 import { PeerRouter } from './peer-router.js'
 import { retryDelay } from './retry-delay.js'
-import { CLOSE, isHex64, isSignalData, parseServerMessage, type ClientMessage, type ServerLimits } from './protocol.js'
+import { CLOSE, isHex64, parseServerMessage, parseSignalText, toSignalText, type ClientMessage, type ServerLimits } from './protocol.js'
 import type { PeerId, SignalingClient, SignalingContext, TopicHex } from './types.js'
 
 export interface WebSocketSignalingOptions {
@@ -38,6 +46,8 @@ const MAX_INCOMING_SIGNAL_BYTES = 256 * 1024
 export class WebSocketSignalingClient extends ErrorEvents implements SignalingClient {
   readonly name = 'ws-server'
   private readonly url: string
+  /** What our hello signs as the server's host: `host[:port]` of the URL, as the Host header says it. */
+  private readonly host: string
   private readonly trickle: boolean
   private readonly minBackoffMs: number
   private readonly maxBackoffMs: number
@@ -45,7 +55,12 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   private readonly topics = new Set<TopicHex>()
   private ctx: SignalingContext | null = null
   private router: PeerRouter | null = null
+  private sealer: SignalSealer | null = null
+  /** Kept across reconnects: a server must not replay old signals after we reconnect either. */
+  private readonly verifier = new SignalVerifier()
   private ws: WebSocket | null = null
+  /** Our hello went out on the current socket (one answer per challenge). */
+  private helloSent = false
   /** The server accepted our hello: joins and signals may go out. */
   private welcomed = false
   private readonly connectedListeners = new Set<(connected: boolean) => void>()
@@ -63,6 +78,11 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
       throw HypercoreError.BAD_ARGUMENT(`WebSocketSignaling needs a ws:// or wss:// url, got ${String(opts?.url)}`)
     }
     this.url = opts.url
+    try {
+      this.host = new URL(opts.url).host
+    } catch {
+      throw HypercoreError.BAD_ARGUMENT(`WebSocketSignaling: cannot parse url ${opts.url}`)
+    }
     this.trickle = opts.trickle ?? true
     this.minBackoffMs = opts.minBackoffMs ?? 500
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000
@@ -72,13 +92,16 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   start (ctx: SignalingContext): void {
     if (this.ctx !== null || this.closed) return
     this.ctx = ctx
+    this.sealer = new SignalSealer(ctx)
     this.router = new PeerRouter({
       ctx,
       trickle: this.trickle,
       send: (to, topic, data) => this.sendSignal(to, topic, data),
       onError: (err) => this.emitError(err)
     })
-    this.connect()
+    // The swarm loads crypto before it starts us; another caller may not have.
+    if (isCryptoReady()) return this.connect()
+    cryptoReady().then(() => this.connect(), (err) => this.emitError(HypercoreError.SIGNALING_FAILED('cannot load crypto to sign our hello', err)))
   }
 
   join (topic: TopicHex): void {
@@ -154,10 +177,8 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
       return this.retry()
     }
     this.ws = ws
-    const self = this.ctx.self
-    ws.onopen = () => {
-      if (this.ws === ws) this.send({ type: 'hello', peerId: self })
-    }
+    this.helloSent = false
+    // Nothing to say on open: the server speaks first, with our challenge.
     ws.onmessage = (ev: MessageEvent) => {
       if (this.ws === ws) this.onMessage(ev.data)
     }
@@ -174,7 +195,9 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
         this.emitError(HypercoreError.CONNECTION_CLOSED(`signaling server ${this.url}: our peer id connected again elsewhere; not reconnecting`))
         return
       }
-      const why = ev.code >= 4000 || ev.code === CLOSE.MESSAGE_TOO_BIG
+      const why = ev.code === CLOSE.AUTH_FAILED
+        ? HypercoreError.SIGNALING_FAILED(`signaling server ${this.url} did not accept our proof of peer id for host ${this.host} (behind a proxy that rewrites Host, the server needs its hosts option)`)
+        : ev.code >= 4000 || ev.code === CLOSE.MESSAGE_TOO_BIG
         ? HypercoreError.PROTOCOL_ERROR(`signaling server ${this.url} closed us: ${ev.code} ${ev.reason}`)
         : HypercoreError.CONNECTION_CLOSED(`signaling server ${this.url} connection lost (${ev.code})`)
       this.emitError(why)
@@ -225,8 +248,20 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   private onMessage (data: unknown): void {
     const msg = parseServerMessage(data, MAX_INCOMING_SIGNAL_BYTES)
     const router = this.router
-    if (msg === null || router === null) return
+    const ctx = this.ctx
+    if (msg === null || router === null || ctx === null) return
     switch (msg.type) {
+      case 'challenge': {
+        if (this.helloSent) return
+        this.helloSent = true
+        let signature: string
+        try {
+          signature = answerChallenge(ctx, msg.nonce, this.host)
+        } catch (err) {
+          return this.emitError(HypercoreError.SIGNALING_FAILED('could not sign the server\'s challenge', err))
+        }
+        return this.send({ type: 'hello', peerId: ctx.self, signature })
+      }
       case 'welcome':
         this.attempts = 0
         this.limits = msg.limits
@@ -241,8 +276,14 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
       case 'peer-joined':
         if (this.topics.has(msg.topic)) router.discovered(msg.peerId, msg.topic)
         return
-      case 'signal':
-        if (this.topics.has(msg.topic)) router.signal(msg.from, msg.topic, msg.data)
+      case 'signal': {
+        if (!this.welcomed || !this.topics.has(msg.topic) || msg.from === ctx.self) return
+        const err = this.verifier.check(msg.from, ctx.self, msg.topic, msg.seq, msg.data, msg.signature)
+        if (err !== null) return this.emitError(err)
+        const signal = parseSignalText(msg.data)
+        if (signal === null) return this.emitError(HypercoreError.PROTOCOL_ERROR(`peer ${msg.from.slice(0, 16)}… signed a signal that is not a JSON object; dropped`))
+        router.signal(msg.from, msg.topic, signal)
+      }
     }
   }
 
@@ -257,19 +298,36 @@ export class WebSocketSignalingClient extends ErrorEvents implements SignalingCl
   }
 
   private sendSignal (to: PeerId, topic: TopicHex, data: SignalData): void {
-    if (!this.welcomed || !this.topics.has(topic)) return
+    if (!this.welcomed || !this.topics.has(topic) || this.sealer === null) return
     // The server closes a client that sends an invalid or oversized signal: drop it here instead.
-    if (!isSignalData(data, this.limits?.maxSignalBytes ?? MAX_INCOMING_SIGNAL_BYTES)) {
-      return this.emitError(HypercoreError.BAD_ARGUMENT(`signal for ${to.slice(0, 8)}… is not a JSON object within ${this.limits?.maxSignalBytes ?? MAX_INCOMING_SIGNAL_BYTES} bytes; dropped`))
+    const max = this.limits?.maxSignalBytes ?? MAX_INCOMING_SIGNAL_BYTES
+    const text = toSignalText(data, max)
+    if (text === null) {
+      return this.emitError(HypercoreError.BAD_ARGUMENT(`signal for ${to.slice(0, 8)}… is not a JSON object within ${max} bytes; dropped`))
     }
-    this.send({ type: 'signal', to, topic, data })
+    let sealed
+    try {
+      sealed = this.sealer.seal(to, topic, text)
+    } catch (err) {
+      return this.emitError(HypercoreError.SIGNALING_FAILED(`could not sign a signal for ${to.slice(0, 8)}…`, err))
+    }
+    const msg = JSON.stringify({ type: 'signal', to, topic, ...sealed } satisfies ClientMessage)
+    // Escaping the text inside the message can make it larger than the signal itself.
+    if (this.limits !== null && msg.length > this.limits.maxMessageBytes / 3 && new TextEncoder().encode(msg).length > this.limits.maxMessageBytes) {
+      return this.emitError(HypercoreError.BAD_ARGUMENT(`signal for ${to.slice(0, 8)}… does not fit in the server's ${this.limits.maxMessageBytes}-byte messages; dropped`))
+    }
+    this.sendText(msg)
   }
 
   private send (msg: ClientMessage): void {
+    this.sendText(JSON.stringify(msg))
+  }
+
+  private sendText (text: string): void {
     const ws = this.ws
     if (ws === null || ws.readyState !== ws.OPEN) return
     try {
-      ws.send(JSON.stringify(msg))
+      ws.send(text)
     } catch (err) {
       this.emitError(HypercoreError.CONNECTION_CLOSED(`send to ${this.url} failed`, err))
     }

@@ -5,10 +5,13 @@
  * in a `SecretStream` with the swarm's key pair, so 'connection' hands out a Noise-encrypted
  * stream whose remote key was checked (`core.replicate(stream)` shares it across cores).
  *
- * A signaling server is not trusted: the peer id it announces is compared with the Noise
- * static key after the handshake, and a mismatch drops the connection (warning
- * `INVALID_HANDSHAKE`). One connection per remote key (see connections.ts), at most
- * `maxPeers`, re-announcement with backoff when a peer drops while its topic is joined.
+ * Our peer id is the hex of our Noise static key, an Ed25519 key: the signaling clients prove
+ * it (a signed challenge, signed signals) through the context's `sign()`, which signs with
+ * that same key pair and nothing but signaling's own messages. A signaling server is not
+ * trusted: the peer id it announces is compared with the Noise static key after the
+ * handshake, and a mismatch drops the connection (warning `INVALID_HANDSHAKE`). One
+ * connection per remote key (see connections.ts), at most `maxPeers`, re-announcement with
+ * backoff when a peer drops while its topic is joined.
  *
  * With hypercore's `findingPeers()`:
  *   const done = core.findingPeers(); swarm.join(core.discoveryKey); swarm.flush().then(done, done)
@@ -17,7 +20,8 @@
 import b4a from 'b4a'
 import { EventEmitter } from 'events'
 import { HypercoreError } from '../errors.js'
-import { cryptoReady, isCryptoReady, keyPair as newKeyPair, validateKeyPair, type KeyPair } from '../crypto/index.js'
+import { cryptoReady, isCryptoReady, keyPair as newKeyPair, sign, validateKeyPair, type KeyPair } from '../crypto/index.js'
+import { isSignalingSignable } from '../signaling/auth.js'
 import { SecretStream, type RawStream } from '../replication/secret-stream/index.js'
 import type { ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHex } from '../signaling/types.js'
 import type { WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
@@ -80,7 +84,9 @@ export class Swarm extends EventEmitter {
       client.on('error', slot.onError)
       this._clients.push(slot)
     }
-    if (opts.keyPair !== undefined) validateKeyPair(opts.keyPair)
+    // A public key that does not belong to the secret key would be an id we cannot prove
+    // (signaling signatures, the Noise handshake): refuse it here rather than fail every peer.
+    if (opts.keyPair !== undefined && !validateKeyPair(opts.keyPair)) throw HypercoreError.BAD_ARGUMENT('keyPair: publicKey is not the public half of secretKey')
     this._opening = isCryptoReady() ? Promise.resolve(this._open()) : cryptoReady().then(() => this._open())
     this._opening.catch(() => {})
   }
@@ -207,9 +213,17 @@ export class Swarm extends EventEmitter {
     const swarm = this
     return {
       get self () { return swarm._self },
+      sign: (message) => this._sign(message),
       wants: (peerId, topic) => this._wants(peerId, topic),
       connect: (req) => this._connect(req, signaling)
     }
+  }
+
+  /** Signs a signaling message with our Noise key pair: the key of `self`, and only signaling's signables. */
+  private _sign (message: Uint8Array): Uint8Array {
+    if (!(message instanceof Uint8Array) || !isSignalingSignable(message)) throw HypercoreError.BAD_ARGUMENT('the swarm signs only signaling hellos and signals')
+    if (this.keyPair === null || this.destroyed) throw HypercoreError.SESSION_CLOSED('swarm is not open')
+    return sign(message, this.keyPair.secretKey)
   }
 
   // --- attempts ------------------------------------------------------------------------------

@@ -12,8 +12,11 @@ import path from 'node:path'
 import { before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { randomHex } from './fakes.js'
-import { helloClient } from './server-helpers.js'
+import { newId, randomHex } from './fakes.js'
+import { helloClient, hostOf, rawClient, signedHello } from './server-helpers.js'
+import { cryptoReady } from '../../src/crypto/index.js'
+
+await cryptoReady()
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const scratch = path.join(root, '.build/signal-bin-test')
@@ -50,7 +53,7 @@ test('hypercore-web-signal --port 0 prints its URL, serves the protocol and exit
     p.exit.then((code) => reject(new Error(`exited ${code}: ${p.stderr()}`)), reject)
   })
   assert.notEqual(url, 'ws://127.0.0.1:0')
-  const c = await helloClient(url, randomHex())
+  const c = await helloClient(url, newId())
   c.send({ type: 'join', topic: randomHex() })
   assert.deepEqual((await c.next('peers')).peers, [])
   p.child.kill('SIGTERM')
@@ -75,4 +78,25 @@ test('hypercore-web-signal on a port in use exits 1 with the reason', async () =
   assert.match(second.stderr(), /BAD_ARGUMENT: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
   first.child.kill('SIGTERM')
   assert.equal(await first.exit, 0)
+})
+
+test('hypercore-web-signal --hosts: a hello signed for a listed name is welcome, one signed for the address dialled is refused (4006)', async () => {
+  const p = run(['--port', '0', '--hosts', 'Signal.Example.test,other.example.test'])
+  const url = await new Promise<string>((resolve, reject) => {
+    p.child.stdout!.on('data', () => {
+      const m = /listening on (ws:\/\/127\.0\.0\.1:\d+)\n/.exec(p.stdout())
+      if (m !== null) resolve(m[1])
+    })
+    p.exit.then((code) => reject(new Error(`exited ${code}: ${p.stderr()}`)), reject)
+  })
+  // As behind a proxy: the client dialled signal.example.test and signs that name.
+  const id = newId()
+  const ok = await rawClient(url)
+  ok.send(signedHello((await ok.next('challenge')).nonce, id, 'signal.example.test'))
+  assert.equal((await ok.next('welcome')).peerId, id)
+  const refused = await rawClient(url)
+  refused.send(signedHello((await refused.next('challenge')).nonce, newId(), hostOf(url)))
+  assert.equal((await refused.closed).code, 4006)
+  p.child.kill('SIGTERM')
+  assert.equal(await p.exit, 0)
 })

@@ -8,7 +8,10 @@ import { after, before, describe, test } from 'node:test'
 import { BroadcastChannelSignaling } from '../../src/signaling/broadcast-channel.js'
 import { createSignalServer, type SignalServer } from '../../src/signaling/server/index.js'
 import { WebSocketSignaling } from '../../src/signaling/ws-client.js'
+import { cryptoReady } from '../../src/crypto/index.js'
 import { signalingConformance } from './conformance.js'
+
+await cryptoReady()
 
 describe('WebSocketSignaling + our server', () => {
   let server: SignalServer

@@ -2,10 +2,15 @@
  * @module test/signaling/server-helpers
  * A raw protocol client for the server tests (the `ws` package, no validation of ours), so a
  * test can send exactly the bytes a broken or hostile client would, and await replies and
- * the close code as events.
+ * the close code as events. `helloClient` answers the server's challenge with the id's key
+ * (ids from fakes.ts `newId()` / `sortedIds()`); `signedSignal` makes a signal its receiver
+ * accepts.
  */
 import { WebSocket } from 'ws'
+import { sign, type KeyPair } from '../../src/crypto/index.js'
+import { helloSignable, signalSignable, toHex } from '../../src/signaling/auth.js'
 import type { ServerMessage } from '../../src/signaling/protocol.js'
+import { keyOf } from './fakes.js'
 
 export interface RawClient {
   ws: WebSocket
@@ -63,12 +68,36 @@ export async function rawClient (url: string): Promise<RawClient> {
   return client
 }
 
-/** A client that said hello (and got welcome). */
-export async function helloClient (url: string, peerId: string): Promise<RawClient> {
+/** `host[:port]` of a ws:// URL, as a client signs it. */
+export function hostOf (url: string): string {
+  return new URL(url).host
+}
+
+function fromHex (s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'hex'))
+}
+
+/**
+ * A hello for `peerId` answering challenge `nonce` (hex), signed by `signer` (default: the
+ * id's own key) for `host`.
+ */
+export function signedHello (nonce: string, peerId: string, host: string, signer: KeyPair = keyOf(peerId)): { type: 'hello', peerId: string, signature: string } {
+  return { type: 'hello', peerId, signature: toHex(sign(helloSignable(fromHex(nonce), peerId, host), signer.secretKey)) }
+}
+
+/** A client that proved `peerId` (and got welcome). */
+export async function helloClient (url: string, peerId: string, signer?: KeyPair): Promise<RawClient> {
   const c = await rawClient(url)
-  c.send({ type: 'hello', peerId })
+  const { nonce } = await c.next('challenge')
+  c.send(signedHello(nonce, peerId, hostOf(url), signer))
   await c.next('welcome')
   return c
+}
+
+/** A client → server signal from `from` (its key from fakes.ts) that `to` will accept once per `seq`. */
+export function signedSignal (from: string, to: string, topic: string, data: object, seq: number, signer: KeyPair = keyOf(from)): { type: 'signal', to: string, topic: string, data: string, seq: number, signature: string } {
+  const text = JSON.stringify(data)
+  return { type: 'signal', to, topic, data: text, seq, signature: toHex(sign(signalSignable(from, to, topic, seq, text), signer.secretKey)) }
 }
 
 /** Waits for a condition on server state that no client event reports (a socket fully gone). */

@@ -8,10 +8,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { WebSocket } from 'ws'
+import { cryptoReady } from '../../src/crypto/index.js'
 import { CLOSE } from '../../src/signaling/protocol.js'
 import { createSignalServer, type SignalServer, type SignalServerOptions } from '../../src/signaling/server/index.js'
-import { randomHex, sortedIds } from './fakes.js'
-import { eventually, helloClient } from './server-helpers.js'
+import { newId, randomHex, sortedIds } from './fakes.js'
+import { eventually, helloClient, hostOf, signedHello, signedSignal } from './server-helpers.js'
+
+await cryptoReady()
 
 async function withServer (opts: SignalServerOptions, fn: (s: SignalServer) => Promise<void>): Promise<void> {
   const s = await createSignalServer({ port: 0, ...opts })
@@ -34,7 +37,7 @@ test('a client that stops reading is closed with 4005 once its backlog passes ma
   const data = { sdp: 'x'.repeat(15_000) }
   let sent = 0
   while (s.stats().peers === 2 && sent < 4000) {
-    for (let i = 0; i < 50; i++) sender.send({ type: 'signal', to: hi, topic, data })
+    for (let i = 0; i < 50; i++) sender.send(signedSignal(lo, hi, topic, data, sent + i))
     sent += 50
     await new Promise<void>((resolve) => sender.ws.send('{"type":"join","topic":"' + topic + '"}', () => resolve()))
     await sender.next('peers')
@@ -51,11 +54,12 @@ test('a client that stops reading is closed with 4005 once its backlog passes ma
 
 test('a client that does not answer pings is dropped and leaves its rooms', () => withServer({ pingIntervalMs: 50 }, async (s) => {
   const mute = new WebSocket(s.url, { autoPong: false })
+  const challenge = new Promise<{ nonce: string }>((resolve) => mute.once('message', (d) => resolve(JSON.parse(d.toString()))))
   await new Promise((resolve) => mute.once('open', resolve))
   const closed = new Promise<number>((resolve) => mute.once('close', (code) => resolve(code)))
-  mute.send(JSON.stringify({ type: 'hello', peerId: randomHex() }))
+  mute.send(JSON.stringify(signedHello((await challenge).nonce, newId(), hostOf(s.url))))
   mute.send(JSON.stringify({ type: 'join', topic: randomHex() }))
-  const alive = await helloClient(s.url, randomHex())
+  const alive = await helloClient(s.url, newId())
   await eventually(() => s.stats().memberships === 1, 5000, 'the mute client in its room')
   assert.equal(await closed, 1006, 'terminated, no close handshake')
   await eventually(() => s.stats().connections === 1, 5000, 'the server to forget it')
@@ -69,14 +73,14 @@ test('a join into a big room lists at most maxPeersListed peers and tells exactl
   const topic = randomHex()
   const members = new Map<string, Awaited<ReturnType<typeof helloClient>>>()
   for (let i = 0; i < 30; i++) {
-    const id = randomHex()
+    const id = newId()
     const c = await helloClient(s.url, id)
     c.send({ type: 'join', topic })
     await c.next('peers')
     members.set(id, c)
   }
-  const newId = randomHex()
-  const newcomer = await helloClient(s.url, newId)
+  const newcomerId = newId()
+  const newcomer = await helloClient(s.url, newcomerId)
   newcomer.send({ type: 'join', topic })
   const { peers } = await newcomer.next('peers')
   assert.equal(new Set(peers).size, 5)
@@ -87,8 +91,28 @@ test('a join into a big room lists at most maxPeersListed peers and tells exactl
     c.send({ type: 'leave', topic: randomHex() })
     c.send({ type: 'join', topic: randomHex() })
     await c.next('peers')
-    if (c.messages.some(m => m.type === 'peer-joined' && m.peerId === newId)) told.push(id)
+    if (c.messages.some(m => m.type === 'peer-joined' && m.peerId === newcomerId)) told.push(id)
   }
   assert.deepEqual(told.sort(), [...peers].sort(), 'peer-joined went to the listed peers only')
   for (const c of [...members.values(), newcomer]) { c.ws.close(); await c.closed }
+}))
+
+test('pings are spread over the ping interval, a slice every 100 ms, not sent to every client at once', () => withServer({ pingIntervalMs: 400 }, async (s) => {
+  // 40 clients, 400 ms: 10 pings per 100 ms tick, the pass over four ticks.
+  const clients = []
+  for (let i = 0; i < 40; i++) clients.push(await helloClient(s.url, newId()))
+  // The second ping of each client: by then every client was there for a whole pass.
+  const t0 = performance.now()
+  const second = await Promise.all(clients.map(c => new Promise<number>((resolve) => {
+    let n = 0
+    const onPing = (): void => { if (++n === 2) { c.ws.off('ping', onPing); resolve(performance.now() - t0) } }
+    c.ws.on('ping', onPing)
+  })))
+  second.sort((a, b) => a - b)
+  const span = second[second.length - 1]! - second[0]!
+  // All at once (one sweep over every client) would be a span of a few ms.
+  assert.ok(span >= 200 && span < 1000, `pings spread over ${span.toFixed(0)} ms: ${second.map(x => x.toFixed(0)).join(' ')}`)
+  // Every client answered, so nobody was dropped.
+  assert.equal(s.stats().peers, 40)
+  for (const c of clients) { c.ws.close(); await c.closed }
 }))

@@ -100,6 +100,7 @@ function fakeSwarm (self: PeerId, wants?: (peerId: PeerId | null, topic: TopicHe
   const connected = new Set<PeerId>()
   const ctx: SignalingContext = {
     self,
+    sign: () => { throw new Error('the tracker client signs nothing') },
     wants: wants ?? ((peerId) => peerId === null || !connected.has(peerId)),
     connect (req) {
       const sp = new SimplePeer({ initiator: req.initiator, trickle: req.trickle ?? true, wrtc: wrtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } })

@@ -14,7 +14,10 @@ import type { ConnectRequest, SignalingClient, SignalingContext } from '../../sr
 import { WebSocketSignaling } from '../../src/signaling/ws-client.js'
 import type { WebRtcPeer } from '../../src/transport/types.js'
 import { createWebRtcPeer } from '../../src/transport/webrtc.js'
-import { randomHex, sortedIds } from './fakes.js'
+import { cryptoReady } from '../../src/crypto/index.js'
+import { FakeSwarm, randomHex, sortedIds } from './fakes.js'
+
+await cryptoReady()
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as unknown
 
@@ -22,7 +25,9 @@ class RealSwarm implements SignalingContext {
   readonly peers: WebRtcPeer[] = []
   readonly requests: ConnectRequest[] = []
   private onPeer: ((p: WebRtcPeer) => void) | null = null
-  constructor (readonly self: string) {}
+  private readonly signer: FakeSwarm
+  constructor (readonly self: string) { this.signer = new FakeSwarm(self) }
+  sign (message: Uint8Array): Uint8Array { return this.signer.sign(message) }
   wants (peerId: string | null): boolean { return peerId !== null && this.peers.length === 0 }
   connect (req: ConnectRequest): WebRtcPeer {
     const p = createWebRtcPeer({ initiator: req.initiator, trickle: req.trickle, wrtc, iceServers: [] })

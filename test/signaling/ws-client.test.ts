@@ -10,8 +10,11 @@ import { test } from 'node:test'
 import { HypercoreError } from '../../src/errors.js'
 import { createSignalServer } from '../../src/signaling/server/index.js'
 import { WebSocketSignaling } from '../../src/signaling/ws-client.js'
-import { changes, FakeSwarm, randomHex, sortedIds } from './fakes.js'
+import { cryptoReady } from '../../src/crypto/index.js'
+import { changes, FakeSwarm, newId, randomHex, sortedIds } from './fakes.js'
 import { eventually, helloClient } from './server-helpers.js'
+
+await cryptoReady()
 
 function collect (client: ReturnType<typeof WebSocketSignaling>): { errors: Error[], at: number[] } {
   const r = { errors: [] as Error[], at: [] as number[] }
@@ -56,7 +59,7 @@ test('an unreachable server: error events with growing delays, never a throw; cl
   await probe.close() // a port nobody listens on now
   const c = WebSocketSignaling({ url, minBackoffMs: 20, maxBackoffMs: 1000 })
   const e = collect(c)
-  c.start(new FakeSwarm(randomHex()))
+  c.start(new FakeSwarm(newId()))
   c.join(randomHex())
   await changes.until(() => e.errors.length >= 4, 10_000, '4 failed attempts')
   await c.close()
@@ -70,13 +73,13 @@ test('an unreachable server: error events with growing delays, never a throw; cl
   // times (≥ 45 ms), d would have failed at least twice more had a timer survived close().
   const d = WebSocketSignaling({ url, minBackoffMs: 10, maxBackoffMs: 10 })
   const ed = collect(d)
-  d.start(new FakeSwarm(randomHex()))
+  d.start(new FakeSwarm(newId()))
   await changes.until(() => ed.errors.length >= 2, 5000, 'd failing twice')
   await d.close()
   const dn = ed.errors.length
   const twin = WebSocketSignaling({ url, minBackoffMs: 10, maxBackoffMs: 10 })
   const et = collect(twin)
-  twin.start(new FakeSwarm(randomHex()))
+  twin.start(new FakeSwarm(newId()))
   await changes.until(() => et.errors.length >= 6, 5000, 'the twin failing 6 times')
   await twin.close()
   assert.equal(ed.errors.length, dn, 'the closed client did not try again')
@@ -85,7 +88,7 @@ test('an unreachable server: error events with growing delays, never a throw; cl
 test('replaced by another connection with the same peer id: an error and no reconnect fight', async () => {
   const server = await createSignalServer({ port: 0, rateLimit: { perSecond: 10_000, burst: 10_000 } })
   try {
-    const id = randomHex()
+    const id = newId()
     const c = WebSocketSignaling({ url: server.url, minBackoffMs: 10 })
     const e = collect(c)
     c.start(new FakeSwarm(id))
@@ -147,6 +150,36 @@ test('a signal over the server\'s maxSignalBytes is dropped with an error event 
   }
 })
 
+test('a signal whose escaped text would not fit the server\'s maxMessageBytes is dropped with an error event, not sent', async () => {
+  const server = await createSignalServer({ port: 0, maxSignalBytes: 1000, maxMessageBytes: 1500 })
+  const [lo, hi] = sortedIds(2)
+  const topic = randomHex()
+  const a = WebSocketSignaling({ url: server.url })
+  const b = WebSocketSignaling({ url: server.url })
+  const ea = collect(a)
+  const sa = new FakeSwarm(lo)
+  const sb = new FakeSwarm(hi)
+  try {
+    a.start(sa)
+    b.start(sb)
+    a.join(topic)
+    b.join(topic)
+    const [pa] = await sa.waitConnects(1)
+    // 900 bytes of JSON text, but every quote is escaped inside the message: about 1.3 KB of signature and fields more.
+    pa.emit({ type: 'offer', sdp: '"'.repeat(440) })
+    assert.equal(ea.errors.length, 1)
+    assert.ok(HypercoreError.is(ea.errors[0], 'BAD_ARGUMENT'), String(ea.errors[0]))
+    assert.match(ea.errors[0].message, /does not fit in the server's 1500-byte messages/)
+    pa.emit({ type: 'offer', sdp: 'small' })
+    const [pb] = await sb.waitConnects(1)
+    assert.deepEqual(await pb.waitReceived(1), [{ type: 'offer', sdp: 'small' }], 'still connected, the small one went through')
+    assert.equal(ea.errors.length, 1)
+  } finally {
+    await Promise.all([a.close(), b.close()])
+    await server.close()
+  }
+})
+
 test('flushed(topic) resolves once the server listed the topic and the offers were started', async () => {
   const server = await createSignalServer({ port: 0 })
   const [lo, hi] = sortedIds(2)
@@ -168,7 +201,7 @@ test('flushed(topic) resolves once the server listed the topic and the offers we
     await a.flushed(randomHex()) // not joined: at once
     const c = WebSocketSignaling({ url: 'ws://127.0.0.1:9' })
     c.on('error', () => {})
-    c.start(new FakeSwarm(randomHex()))
+    c.start(new FakeSwarm(newId()))
     c.join(topic)
     const never = c.flushed(topic)
     await c.close()
@@ -192,7 +225,7 @@ test('connected / onConnectedChange follow the welcome, a lost server and the re
   try {
     assert.equal(c.connected, false)
     const up = next(true)
-    c.start(new FakeSwarm(randomHex()))
+    c.start(new FakeSwarm(newId()))
     await up
     assert.equal(c.connected, true)
     const down = next(false)
@@ -221,7 +254,7 @@ test('reconnectNow() skips a long backoff once the server is back', async () => 
   })
   try {
     const up = next(true)
-    c.start(new FakeSwarm(randomHex()))
+    c.start(new FakeSwarm(newId()))
     await up
     const down = next(false)
     await server.close()

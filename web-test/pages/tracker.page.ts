@@ -71,6 +71,7 @@ function rtcPeer (req: ConnectRequest): WebRtcPeer {
 function join (url: string, self: string, topic: string, numOffers: number): void {
   const ctx: SignalingContext = {
     self,
+    sign: () => { throw new Error('the tracker client signs nothing') },
     wants: (peerId) => connected.length === 0 && (peerId === null || !requests.some(r => r.peerId === peerId)),
     connect: rtcPeer
   }

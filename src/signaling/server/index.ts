@@ -1,8 +1,16 @@
 /**
  * @module signaling/server
  * Our WebSocket signaling server (Node only; `hypercore-web/signal-server`, and the
- * `hypercore-web-signal` command). Peers say hello with their id, join rooms by topic, learn
- * who else is there and relay WebRTC signals to each other; see ../PROTOCOL.md.
+ * `hypercore-web-signal` command). Peers prove their id (an Ed25519 public key) by signing a
+ * challenge, join rooms by topic, learn who else is there and relay WebRTC signals to each
+ * other, signed end to end by their senders; see ../PROTOCOL.md.
+ *
+ * Why a challenge: ids are public (every `peers` answer lists them), so a hello that merely
+ * named an id would let anyone take it over. A connection is welcomed only once it signed this
+ * connection's random nonce and this server's host with the id's key; a new connection that
+ * proves a connected id replaces the old one (the owner reconnecting), one that does not is
+ * closed with AUTH_FAILED and disturbs nobody. Until then it may do nothing else, and it must
+ * answer within `helloTimeoutMs`.
  *
  * It stores nothing but live room membership and relays nothing but signals. Every message
  * is validated; a client that sends junk, oversized or too many messages is closed with a
@@ -14,6 +22,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, WebSocket, type RawData } from 'ws'
 import { HypercoreError } from '../../errors.js'
+import { cryptoReady } from '../../crypto/sodium.js'
+import { randomBytes } from '../../crypto/sign.js'
+import { helloSignable, MAX_HOST_BYTES, NONCE_BYTES, toHex, verifyHex } from '../auth.js'
 import { CLOSE, DEFAULT_MAX_SIGNAL_BYTES, parseClientMessage, type ServerMessage } from '../protocol.js'
 import { Rooms } from './rooms.js'
 import { TokenBucket, type RateLimit } from './token-bucket.js'
@@ -41,8 +52,14 @@ export interface SignalServerOptions {
   maxConnections?: number
   /** Peers named in the answer to a join (and told of the newcomer). Default 32. */
   maxPeersListed?: number
-  /** A connection must say hello within this. Default 10 s. */
+  /** A connection must answer its challenge (a signed hello) within this. Default 10 s. */
   helloTimeoutMs?: number
+  /**
+   * The hosts (`host[:port]` as in the URL clients dial, e.g. 'signal.example.com') a hello may
+   * be signed for. Default: the Host header of each connection's upgrade request, which is the
+   * dialled host unless a reverse proxy rewrites it: behind such a proxy, list the public names.
+   */
+  hosts?: string[]
   /** Ping period; a client that misses a pong is dropped. Default 30 s. */
   pingIntervalMs?: number
   /** A client whose unsent backlog passes this is closed (it does not read). Default 1 MiB. */
@@ -69,6 +86,10 @@ export interface SignalServer {
 interface Conn {
   ws: WebSocket
   peerId: string | null
+  /** This connection's challenge until it is answered (one answer, right or wrong). */
+  nonce: Uint8Array | null
+  /** The Host header of the upgrade request (lowercase). */
+  host: string
   topics: Set<string>
   bucket: TokenBucket
   helloTimer: ReturnType<typeof setTimeout> | null
@@ -77,6 +98,8 @@ interface Conn {
 }
 
 const CLOSE_GRACE_MS = 2000
+/** The heartbeat pings a slice of the clients this often (see the heartbeat below). */
+const HEARTBEAT_TICK_MS = 100
 
 export async function createSignalServer (options: SignalServerOptions = {}): Promise<SignalServer> {
   const o = {
@@ -94,6 +117,13 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   }
   if (!(o.rateLimit.perSecond > 0) || !(o.rateLimit.burst >= 1)) throw HypercoreError.BAD_ARGUMENT('rateLimit needs perSecond > 0 and burst >= 1')
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw HypercoreError.BAD_ARGUMENT(`bad port ${String(options.port)}`)
+  const hosts = options.hosts?.map(h => {
+    if (typeof h !== 'string' || h === '' || h.length > MAX_HOST_BYTES || /[\s/]/.test(h)) throw HypercoreError.BAD_ARGUMENT(`hosts: bad host ${String(h)}`)
+    return h.toLowerCase()
+  }) ?? null
+  if (hosts !== null && hosts.length === 0) throw HypercoreError.BAD_ARGUMENT('hosts must name at least one host')
+  // Hellos are verified with libsodium (the same code as the clients' signal checks).
+  await cryptoReady()
 
   const httpServer = options.server ?? http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' })
@@ -125,6 +155,7 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   function forget (c: Conn): void {
     if (c.helloTimer !== null) clearTimeout(c.helloTimer)
     c.helloTimer = null
+    c.nonce = null
     if (c.peerId !== null) {
       for (const t of c.topics) rooms.remove(t, c.peerId, c)
       if (byPeer.get(c.peerId) === c) byPeer.delete(c.peerId)
@@ -139,9 +170,13 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
     const msg = parseClientMessage(data.toString(), o.maxSignalBytes)
     if (msg === null) return fail(c, CLOSE.BAD_MESSAGE, 'malformed message')
     if (msg.type === 'hello') {
-      if (c.peerId !== null) return fail(c, CLOSE.HELLO_REQUIRED, 'hello twice')
+      const nonce = c.nonce
+      if (c.peerId !== null || nonce === null) return fail(c, CLOSE.HELLO_REQUIRED, 'hello twice')
+      c.nonce = null // one answer per challenge, right or wrong
+      if (!proves(msg.peerId, msg.signature, nonce, c.host)) return fail(c, CLOSE.AUTH_FAILED, 'peer id not proven')
       if (c.helloTimer !== null) clearTimeout(c.helloTimer)
       c.helloTimer = null
+      // Only now, with the key proven: the owner reconnecting before we noticed its old socket died.
       const previous = byPeer.get(msg.peerId)
       if (previous !== undefined) fail(previous, CLOSE.REPLACED, 'replaced by a newer connection')
       c.peerId = msg.peerId
@@ -169,20 +204,31 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
       case 'signal': {
         // Only within a room both are in; otherwise dropped, not fatal (it raced a leave).
         if (!c.topics.has(msg.topic)) return
+        // `from` is the proven id of the sender; the signature is the receiver's to check.
         const to = rooms.get(msg.topic, msg.to)
-        if (to !== undefined) send(to, { type: 'signal', from: self, topic: msg.topic, data: msg.data })
+        if (to !== undefined) send(to, { type: 'signal', from: self, topic: msg.topic, data: msg.data, seq: msg.seq, signature: msg.signature })
       }
     }
   }
 
-  wss.on('connection', (ws: WebSocket) => {
+  /** The hello's signature is by `peerId`'s key over this connection's nonce and a host of ours. */
+  function proves (peerId: string, signature: string, nonce: Uint8Array, host: string): boolean {
+    for (const h of hosts ?? [host]) {
+      if (verifyHex(helloSignable(nonce, peerId, h), signature, peerId)) return true
+    }
+    return false
+  }
+
+  wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
     if (closing !== null || conns.size >= o.maxConnections) {
       ws.close(closing !== null ? CLOSE.GOING_AWAY : CLOSE.SERVER_FULL, closing !== null ? 'server closing' : 'server full')
       return
     }
-    const c: Conn = { ws, peerId: null, topics: new Set(), bucket: new TokenBucket(o.rateLimit), helloTimer: null, alive: true, closing: false }
+    const host = (req.headers.host ?? '').toLowerCase().slice(0, MAX_HOST_BYTES)
+    const c: Conn = { ws, peerId: null, nonce: randomBytes(NONCE_BYTES), host, topics: new Set(), bucket: new TokenBucket(o.rateLimit), helloTimer: null, alive: true, closing: false }
     c.helloTimer = setTimeout(() => fail(c, CLOSE.HELLO_REQUIRED, 'no hello'), o.helloTimeoutMs)
     conns.add(c)
+    send(c, { type: 'challenge', nonce: toHex(c.nonce!) })
     ws.on('message', (data, isBinary) => onMessage(c, data, isBinary))
     ws.on('pong', () => { c.alive = true })
     // ws reports protocol faults (oversized frame: it closes with 1009 itself) as 'error'.
@@ -197,8 +243,21 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   // Errors of the listening socket after startup; a signaling server keeps running.
   wss.on('error', () => {})
 
+  // Each client is pinged once per `pingIntervalMs` and dropped if it did not answer the
+  // previous ping. The pings are spread over the interval, a slice every tick: sent all at
+  // once, 10,000 of them blocked the event loop for 0.1 to 0.5 s on a 2-core VM
+  // (bench/signaling-load.bench.ts), and every signal waited behind them.
+  const tickMs = Math.min(HEARTBEAT_TICK_MS, o.pingIntervalMs)
+  let sweep: IterableIterator<Conn> | null = null
   const heartbeat = setInterval(() => {
-    for (const c of conns) {
+    for (let budget = Math.ceil(conns.size * tickMs / o.pingIntervalMs); budget > 0; budget--) {
+      sweep ??= conns.values()
+      const next = sweep.next()
+      if (next.done === true) {
+        sweep = null // the pass is over; the next one starts at the next tick
+        return
+      }
+      const c = next.value
       if (c.closing) continue
       if (!c.alive) {
         forget(c)
@@ -208,7 +267,7 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
       c.alive = false
       c.ws.ping()
     }
-  }, o.pingIntervalMs)
+  }, tickMs)
   heartbeat.unref()
 
   const address = httpServer.address() as AddressInfo | null
