@@ -25,7 +25,7 @@ export class DatasetView {
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly rows: Row[] = []
-  private range: { destroy (): void, done (): Promise<void> } | null = null
+  private range: { destroy (): void, done (): Promise<boolean> } | null = null
   private readonly fileRanges = new Set<{ destroy (): void }>()
   private timer: ReturnType<typeof setInterval> | null = null
   private hadPeer = false
@@ -130,9 +130,9 @@ export class DatasetView {
     localStorage.setItem(wantKey(this.id), 'all')
     const range = this.core.download({ start: 1, end: this.index.length })
     this.range = range
-    range.done().then(() => {
+    range.done().then((completed) => {
       if (this.range === range) this.range = null
-      this.finish()
+      if (completed) this.finish() // false: paused (destroyed) or the core closed
     }, (err: unknown) => {
       if (this.range === range) this.range = null
       this.reportFailure(err)
@@ -172,7 +172,7 @@ export class DatasetView {
    * safety net for anything else that stalls, when nothing arrives for a while although peers
    * are there, ask for the first missing block directly, which rejects with its error.
    */
-  private watchStall (range: { done (): Promise<void> }): void {
+  private watchStall (range: { done (): Promise<boolean> }): void {
     let last = -1
     let finished = false
     range.done().then(() => { finished = true }, () => { finished = true })

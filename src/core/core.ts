@@ -47,7 +47,7 @@ import type { DurabilityGroup, RandomAccessStorage } from '../storage/types.js'
 import { promisify } from '../storage/promises.js'
 import { CommitQueue, type Step } from './commit-queue.js'
 import { Mutex } from './mutex.js'
-import { prepareAppend, prepareClear, prepareTruncate, type AppendOptions } from './mutations.js'
+import { prepareAppend, prepareClear, prepareTruncate, prepareUserData, type AppendOptions } from './mutations.js'
 import { updateContig } from './replay.js'
 import type { ReplicatorHook } from './waits.js'
 import { prepareVerified, type VerifiedProof } from './verified.js'
@@ -249,9 +249,19 @@ export class Core {
     return this._mutate(opts.check, true, () => prepareTruncate(this, newLength, fork, opts))
   }
 
-  /** Clears blocks `[start, end)` (§6.4). */
-  clear (start: number, end: number, opts: { check?: () => void } = {}): Promise<void> {
+  /** Clears blocks `[start, end)` (§6.4); resolves with the bytes of storage freed. */
+  clear (start: number, end: number, opts: { check?: () => void } = {}): Promise<number> {
     return this._mutate(opts.check, true, () => prepareClear(this, start, end))
+  }
+
+  /** Sets or (value null) deletes a user data entry of the header (see mutations.ts). */
+  setUserData (key: string, value: Uint8Array | null, opts: { flush?: boolean, check?: () => void } = {}): Promise<void> {
+    return this._mutate(opts.check, true, () => prepareUserData(this, key, value, opts.flush === true))
+  }
+
+  /** The header's user data value of `key`, or null. */
+  getUserData (key: string): Uint8Array | null {
+    return this.header.userData.find(u => u.key === key)?.value ?? null
   }
 
   /**

@@ -17,7 +17,7 @@ import type { KeyPair } from '../crypto/types.js'
 import { storageIdentity, toStorageFactory } from '../storage/factory.js'
 import type { StorageInput } from '../storage/types.js'
 import type { Core } from './core.js'
-import { Download, type DownloadRange } from './download.js'
+import { Download, normalizeRange, type DownloadRange, type InnerRange } from './download.js'
 import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
 import { openCore } from './open.js'
@@ -357,20 +357,20 @@ export class Hypercore extends EventEmitter {
   }
 
   /**
-   * Fetches a range from peers (`{start, end}`, end -1 = follow, `{blocks}`, `linear`).
-   * Before the core opened this is the local-only Download; once open, a replication range
-   * with 'progress' events (src/replication/replicator/ranges.ts).
+   * Fetches a range from peers (`{ start, end }` or `{ start, length }`, end -1 = follow,
+   * `{ blocks }`, `linear`): the replicator's range once the core is open (with 'progress'
+   * events, src/replication/replicator/ranges.ts), a local wait before.
    */
-  download (range: DownloadRange = {}): Download | RangeHandle {
-    if (this.core !== null && !this.core.closed) return Replicator.for(this.core).download(range)
-    return new Download(range, async (which) => {
-      await this._ready()
-      const indexes = Array.isArray(which) ? which : Array.from({ length: Math.max(0, which.end - which.start) }, (_, i) => which.start + i)
-      const core = this.core!
-      for (const i of indexes) {
-        if (!(await core.has(i))) await this.waits.wait(i, j => core.has(j), 0, blockRequester(core, i))
-      }
-    })
+  download (range: DownloadRange = {}): Download {
+    const spec = normalizeRange(range)
+    const inner = this.opened && this.core !== null && !this.core.closed
+      ? Promise.resolve<InnerRange>(Replicator.for(this.core).download(spec))
+      : this.opening.then((): InnerRange => {
+        const core = this.core!
+        if (core.closed) throw HypercoreError.SESSION_CLOSED()
+        return Replicator.for(core).download(spec)
+      })
+    return new Download(spec, inner)
   }
 
   /** The peers this core replicates with now (open channels, capability checked). */

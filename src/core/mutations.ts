@@ -20,6 +20,7 @@ import type { KeyPair } from '../crypto/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
 import type { Core, Prepared } from './core.js'
 import { addReorgHint } from './replay.js'
+import { equalBytes } from '../crypto/bytes.js'
 
 /** Turns user blocks into stored blocks at `start` on `fork` (block encryption, §4). */
 export type PreAppend = (blocks: Uint8Array[], start: number, fork: number) => Uint8Array[]
@@ -134,11 +135,11 @@ export async function prepareTruncate (core: Core, newLength: number, fork: numb
  * The freed byte range grows over neighbouring blocks that are already gone, as
  * hypercore@10 does, so repeated clears punch one hole instead of slivers.
  */
-export async function prepareClear (core: Core, start: number, end: number): Promise<Prepared<void>> {
+export async function prepareClear (core: Core, start: number, end: number): Promise<Prepared<number>> {
   const tree = core.tree
   // hypercore@10 ignores a clear that starts at or past the end (no entry), but keeps an
   // end past it (the bits are dropped up to `end`).
-  if (start >= tree.length || end <= start) return { value: undefined }
+  if (start >= tree.length || end <= start) return { value: 0 }
   const entry: OplogEntry = { userData: null, treeNodes: null, treeUpgrade: null, bitfield: { drop: true, start, length: end - start } }
   await core.bitfield.loadRange(start, end)
   await core._prepareContiguous(Math.min(core.contiguousLength, start), tree.fork)
@@ -157,32 +158,62 @@ export async function prepareClear (core: Core, start: number, end: number): Pro
         // stays done (the bits say the blocks are gone, reads refuse them), only the space is
         // not given back yet. The next clear next to or over this range punches it again (the
         // hole grows over blocks already gone), so nothing leaks for good.
-        let punched: boolean
+        let freed: number | null
         try {
-          punched = await punchHole(core, start, end)
+          freed = await punchHole(core, start, end)
         } catch {
-          punched = true
+          freed = 0
         }
         // hypercore@10 stops here when no stored bytes are affected, without counting the
         // mutation towards the flush schedule (the entry replays the bits on open anyway).
-        if (!punched) return
+        if (freed === null) return 0
         core._emit({ type: 'clear', ancestors: tree.length, length: tree.length, fork: tree.fork, start, end })
         core._scheduleFlush()
+        return freed
       }
     }
   }
 }
 
-/** Frees the data bytes of cleared blocks `[start, end)` and gone neighbours; false if none are stored. */
-async function punchHole (core: Core, start: number, end: number): Promise<boolean> {
+/**
+ * Frees the data bytes of cleared blocks `[start, end)` and gone neighbours: the bytes freed,
+ * or null when no stored bytes are affected.
+ */
+async function punchHole (core: Core, start: number, end: number): Promise<number | null> {
   const tree = core.tree
   let from = start
   while (from > 0 && !(await core.bitfield.get(from - 1))) from--
   let to = await core.bitfield.firstSet(end)
   if (to === -1 || to > tree.length) to = tree.length
-  if (from >= to || from >= tree.length) return false
+  if (from >= to || from >= tree.length) return null
   const offset = await tree.byteOffset(from)
   const endOffset = await tree.byteOffset(to)
   await core.data.clear(offset, endOffset - offset)
-  return true
+  return endOffset - offset
+}
+
+/**
+ * Sets (or, with a null value, deletes) one user data entry of the header (hypercore@10's
+ * `setUserData`): an oplog entry carrying it, then the header's list; `flush` writes the
+ * header at once. Setting what is already there writes nothing.
+ */
+export async function prepareUserData (core: Core, key: string, value: Uint8Array | null, flush: boolean): Promise<Prepared<void>> {
+  const current = core.header.userData.find(u => u.key === key)
+  if (current === undefined ? value === null : value !== null && current.value !== null && equalBytes(current.value, value)) return { value: undefined }
+  const entry: OplogEntry = { userData: { key, value }, treeNodes: null, treeUpgrade: null, bitfield: null }
+  const end = { at: null as { byteLength: number, length: number } | null }
+  const durable = core._issue([stageEntry(core, entry, end)]) // the commit point
+  return {
+    step: {
+      durable,
+      apply: async () => {
+        core._oplogApplied(end.at!)
+        const list = core.header.userData
+        const i = list.findIndex(u => u.key === key)
+        if (i !== -1) list.splice(i, 1)
+        if (value !== null) list.push({ key, value })
+        core._scheduleFlush(flush)
+      }
+    }
+  }
 }

@@ -58,7 +58,7 @@ const uploadedTo = new Map<string, number>()
 let downloaded = 0
 /** For each peer that left: how many blocks we had downloaded when it did. */
 const removed: Array<{ peer: string, downloadedSoFar: number, at: number }> = []
-let download: Promise<void> | null = null
+let download: Promise<boolean> | null = null
 let uploads = 0
 let hangAfter = -1
 const progress: Array<() => void> = []
