@@ -245,7 +245,7 @@ export class Core {
   }
 
   /** Truncates to `newLength` on fork `fork` (§3.5); always flushes. */
-  truncate (newLength: number, fork: number, opts: { keyPair?: KeyPair | null, check?: () => void } = {}): Promise<void> {
+  truncate (newLength: number, fork: number, opts: { keyPair?: KeyPair | null, signature?: Uint8Array | null, check?: () => void } = {}): Promise<void> {
     return this._mutate(opts.check, true, () => prepareTruncate(this, newLength, fork, opts))
   }
 

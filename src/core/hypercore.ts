@@ -1,45 +1,85 @@
 /**
  * @module core/hypercore
- * `Hypercore`: the public session object of Hypercore 10's API. Many sessions share one `Core`
- * (the files and state of one storage); a session adds its own value encoding, wait
- * defaults, events and, for snapshots, a frozen view. Closing is reference counted: the files
- * close when the last session does. The network plugs in through `core.replicator` (waits.ts).
+ * `Hypercore`: the public session object, with hypercore@10's API so that code written for it,
+ * and the libraries built on it, run unchanged. Many sessions share one `Core` (the files and
+ * state of one storage); a session adds its own value encoding, wait defaults, events and, for
+ * snapshots, a frozen view. Closing is reference counted: the files close when the last session
+ * does. The network plugs in through `core.replicator` (waits.ts).
+ *
+ * Bytes handed out (keys, blocks, hashes) are Buffers in Node and Uint8Arrays in the browser
+ * (buffers.ts), as hypercore@10's are under b4a.
  */
 import { EventEmitter } from 'events'
-import { defaultStorage, defaultStorageId } from '#platform/storage'
+import { defaultStorage as platformStorage } from '#platform/storage'
 import { HypercoreError } from '../errors.js'
 import { BlockEncryption } from '../crypto/block-encryption.js'
 import { discoveryKey as deriveDiscoveryKey } from '../crypto/hash.js'
 import { encodeId } from '../crypto/id.js'
-import { equalBytes } from '../crypto/bytes.js'
+import { createManifest, manifestHash, type Manifest, type ManifestInput } from '../crypto/manifest.js'
 import { cryptoReady } from '../crypto/sodium.js'
 import type { KeyPair } from '../crypto/types.js'
-import { storageIdentity, toStorageFactory } from '../storage/factory.js'
-import type { StorageInput } from '../storage/types.js'
+import { toStorageFactory } from '../storage/factory.js'
+import type { StorageFactory, StorageInput } from '../storage/types.js'
+import { asBuffer } from './buffers.js'
 import type { Core } from './core.js'
 import { Download, normalizeRange, type DownloadRange, type InnerRange } from './download.js'
 import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
-import { openCore } from './open.js'
-import { openShared } from './registry.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { SnapshotView } from './snapshot.js'
-import { checkIndex, parseSessionArgs, requireStorage, type GetOptions, type HypercoreOptions } from './session-options.js'
+import { checkJoin, openStorageCore, preloaded, type SessionStart } from './session-open.js'
+import { checkIndex, checkKeyPair, parseConstructorArgs, type GetOptions, type HypercoreOptions } from './session-options.js'
 import { blockRequester, relayUpdate, waitForBlock } from './session-wiring.js'
 import { encodeAppend, resolveEncoding, type ValueCodec } from './value-encoding.js'
 import { BlockWaits } from './waits.js'
 // The facade is the one place the core reaches up into replication: `replicate()` and
 // download ranges are API of the session object (hypercore@10's shape).
-import { replicate, Replicator, type Peer, type RangeHandle, type ReplicateOptions } from '../replication/replicator/index.js'
+import { replicate, Replicator, type Peer, type ReplicateOptions } from '../replication/replicator/index.js'
 import type { RawStream, SecretStream } from '../replication/secret-stream/index.js'
 
 export type { HypercoreOptions, GetOptions } from './session-options.js'
 
-interface SessionInit extends HypercoreOptions {
-  _parent?: Hypercore
+/** hypercore@10 refuses bigger blocks (15 MiB): they cannot be sent in one message. */
+const MAX_SUGGESTED_BLOCK_SIZE = 15 * 1024 * 1024
+
+export interface AppendWriteOptions {
+  /** Sign with this key pair (one of the core's signers) instead of the core's. */
+  keyPair?: KeyPair | null
+  /** A signature made elsewhere for the new length (a multisig flow): verified, then stored. */
+  signature?: Uint8Array | null
+}
+
+export interface TruncateOptions extends AppendWriteOptions {
+  fork?: number
 }
 
 export class Hypercore extends EventEmitter {
+  static readonly MAX_SUGGESTED_BLOCK_SIZE = MAX_SUGGESTED_BLOCK_SIZE
+
+  /**
+   * The key of a core signed by `manifest` (or by the single public key given), as
+   * hypercore@10 computes it: the manifest's hash, or with `compat` the signer's public key.
+   * Needs sodium loaded (`await cryptoReady()`).
+   */
+  static key (manifest: ManifestInput | Uint8Array, opts: { compat?: boolean, version?: number, namespace?: Uint8Array } = {}): Uint8Array {
+    const m = manifest instanceof Uint8Array ? { version: opts.version, signers: [{ publicKey: manifest, namespace: opts.namespace }] } : manifest
+    const created = createManifest(m)
+    return asBuffer(opts.compat === true ? created.signers[0]!.publicKey : manifestHash(created))
+  }
+
+  /** The discovery key of a core key (needs sodium loaded: `await cryptoReady()`). */
+  static discoveryKey (key: Uint8Array): Uint8Array {
+    return asBuffer(deriveDiscoveryKey(key))
+  }
+
+  /**
+   * The storage function a path (a directory in Node, an IndexedDB database in the browser),
+   * a random-access class or a function stands for, as hypercore@10's `defaultStorage`.
+   */
+  static defaultStorage (storage: StorageInput, opts: { unlocked?: boolean } = {}): StorageFactory {
+    return toStorageFactory(storage, opts.unlocked === true ? name => platformStorage(name, { unlocked: true }) : platformStorage)
+  }
+
   core: Core | null = null
   key: Uint8Array | null = null
   discoveryKey: Uint8Array | null = null
@@ -48,51 +88,71 @@ export class Hypercore extends EventEmitter {
   opened = false
   closed = false
   closing: Promise<void> | null = null
+  /** True until the session closes (hypercore@10: a field, set from the start). */
+  readable = true
   readonly opening: Promise<void>
   readonly sparse: boolean
-  readonly isSnapshot: boolean
+  readonly snapshotted: boolean
+  autoClose: boolean
+  readonly wait: boolean
+  readonly timeout: number
+  readonly onwait: ((index: number, session: Hypercore) => void) | null
+  /** The session's value encoding (null: blocks are bytes). */
+  readonly valueEncoding: ValueCodec | null
+  readonly encodeBatch: ((batch: unknown[]) => unknown[]) | null
+  /** hypercore@10's block cache and global cache: this implementation has none. */
+  readonly cache: null = null
+  readonly globalCache: null = null
+  /** Requests this session made (hypercore@10 shape; ours are tracked by the replicator). */
+  readonly activeRequests: unknown[] = []
 
-  private readonly _opts: SessionInit
+  private _opts: HypercoreOptions
   private _codec: ValueCodec
-  private readonly _encodeBatch: ((batch: unknown[]) => unknown[]) | null
   /** @internal Blocks this session's gets wait for (session-wiring.ts). */
   readonly waits = new BlockWaits()
   private _snapshot: SnapshotView | null = null
   private _unlisten: (() => void) | null = null
-  private _writable: boolean
+  private _writable = false
+  /** Opened `writable: false` (or unlocked), or a session of such a session: never writes. */
+  private readonly _readonly: boolean
   /** @internal The length a `sparse: false` session last announced (session-wiring.ts). */
   reportedLength = 0
   /** The STORAGE_LOST this session was closed with (see `close`). */
   private _closedBy: HypercoreError | null = null
+  private _active = true
 
-  constructor (storage: StorageInput | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
+  constructor (storage?: StorageInput | HypercoreOptions | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
     super()
-    const { key: keyBytes, opts: o } = parseSessionArgs<SessionInit>(key, opts)
+    const args = parseConstructorArgs<HypercoreOptions>(storage, key, opts)
+    const o = args.opts
     this._opts = o
     this._codec = resolveEncoding(o.valueEncoding)
-    this._encodeBatch = o.encodeBatch ?? null
+    this.valueEncoding = o.valueEncoding != null ? this._codec : null
+    this.encodeBatch = o.encodeBatch ?? null
     this.sparse = o.sparse !== false
-    this.isSnapshot = o.snapshot === true
-    this._writable = false
-    const parent = o._parent
-    let place: { factory: ReturnType<typeof toStorageFactory>, id: unknown } | null = null
-    if (parent === undefined) {
-      const input = requireStorage(storage)
-      const unlocked = o.unlocked === true
-      place = {
-        factory: toStorageFactory(input, unlocked ? name => defaultStorage(name, { unlocked }) : defaultStorage),
-        id: storageIdentity(input, defaultStorageId)
-      }
-    }
-    this.opening = this._open(place, keyBytes, parent)
+    this.snapshotted = o.snapshot === true
+    this.autoClose = o.autoClose === true
+    this.wait = o.wait !== false
+    this.timeout = o.timeout ?? 0
+    this.onwait = o.onwait ?? null
+    this._readonly = o.writable === false || o.unlocked === true
+    this._active = o.active !== false
+    if (args.key !== null) this.key = asBuffer(args.key)
+    // A session of an open core has its capabilities at once (hypercore@10 does too).
+    const from = o.from ?? null
+    if (from !== null && from.opened && from.core !== null) this._attach(from)
+    this.opening = this._open({ storage: args.storage, key: args.key, opts: o })
     this.opening.catch(() => {})
   }
 
   // --- properties ------------------------------------------------------------------------
 
-  get readable (): boolean { return this.opened && !this.closed && this.closing === null }
   get writable (): boolean { return this._writable && !this.closed && this.closing === null }
-  get keyPair (): KeyPair | null { return this.core?.keyPair ?? null }
+  get keyPair (): KeyPair | null {
+    const kp = this.core?.keyPair ?? this._opts.keyPair ?? null
+    return kp === null ? null : { publicKey: asBuffer(kp.publicKey), secretKey: kp.secretKey == null ? null : asBuffer(kp.secretKey) } as KeyPair
+  }
+
   get encryptionKey (): Uint8Array | null { return this._opts.encryptionKey ?? null }
   get padding (): number { return this.encryption === null ? 0 : this.encryption.padding }
   get fork (): number { return this._snapshot?.fork ?? this.core?.fork ?? 0 }
@@ -103,6 +163,10 @@ export class Hypercore extends EventEmitter {
     if (this.core === null) return 0
     return this.sparse ? this.core.length : Math.min(this.core.contiguousLength, this.core.length)
   }
+
+  /** hypercore@10 (10.38): the length a writer signed; the same as `length` there. */
+  get signedLength (): number { return this.length }
+  get indexedLength (): number { return this.length }
 
   /**
    * User bytes: the stored bytes minus the encryption padding of each block; for
@@ -115,7 +179,30 @@ export class Hypercore extends EventEmitter {
     return this.core.byteLength - this.core.length * this.padding
   }
 
-  get sessions (): number { return this.core?.sessions.size ?? 0 }
+  /** Stored bytes of the contiguous prefix (padding excluded). */
+  get contiguousByteLength (): number {
+    return this.core === null ? 0 : this.core.contiguousByteLength - this.contiguousLength * this.padding
+  }
+
+  /** The manifest of the core: who signs it (§2.3). */
+  get manifest (): Manifest | null { return this.core?.header.manifest ?? null }
+
+  /** Every open session of the core (this one included). */
+  get sessions (): Hypercore[] { return this.core === null ? [] : [...this.core.sessions] as Hypercore[] }
+
+  /** hypercore@10's name for a snapshot session. */
+  get isSnapshot (): boolean { return this.snapshotted }
+
+  /** The core's replicator (made on first use; libraries read and tune it). */
+  get replicator (): Replicator | null {
+    return this.core === null || this.core.closed ? null : Replicator.for(this.core)
+  }
+
+  /** The peers this core replicates with now (open channels, capability checked). */
+  get peers (): Peer[] {
+    const rep = this.core?.replicator
+    return rep instanceof Replicator ? rep.peers.slice() : []
+  }
 
   // --- lifecycle -------------------------------------------------------------------------
 
@@ -123,58 +210,67 @@ export class Hypercore extends EventEmitter {
     return this.opening
   }
 
-  private async _open (place: { factory: ReturnType<typeof toStorageFactory>, id: unknown } | null, key: Uint8Array | null, parent: Hypercore | undefined): Promise<void> {
+  private async _open (given: SessionStart): Promise<void> {
     await cryptoReady()
-    let core: Core
-    if (parent !== undefined) {
-      await parent.opening
-      if (parent.core === null || parent.core.closed || parent.core.closing) throw HypercoreError.SESSION_CLOSED()
-      core = parent.core
-      core.sessions.add(this)
-      if (this._opts.encryptionKey === undefined && parent.encryption !== null) this.encryption = parent.encryption
-      if (this._opts.valueEncoding === undefined) this._codec = parent._codec
-    } else {
-      const { factory, id } = place!
-      const unlocked = this._opts.unlocked === true
-      const open = (): Promise<Core> => openCore(factory, {
-        key,
-        keyPair: this._opts.keyPair ?? null,
-        createIfMissing: this._opts.createIfMissing !== false,
-        overwrite: this._opts.overwrite === true,
-        readOnly: unlocked
-      })
-      // A place already open in this realm is joined (registry.ts); a read-only (unlocked)
-      // core is never the one others join, as it cannot write.
-      core = await openShared(id, open, c => this._join(c, key), !unlocked)
-      if (!core.sessions.has(this)) core.sessions.add(this)
+    const start = await preloaded(given)
+    this._opts = start.opts
+    if (this.core === null) {
+      const from = start.opts.from ?? null
+      if (from !== null) {
+        await from.opening
+        this._attach(from)
+      } else {
+        const core = await openStorageCore(start, (c) => {
+          checkJoin(c, start.key, start.opts)
+          c.sessions.add(this)
+        })
+        if (!core.sessions.has(this)) core.sessions.add(this)
+        this.core = core
+      }
     }
-    this.core = core
-    if (this._opts.encryptionKey != null) {
-      this.encryption = new BlockEncryption(this._opts.encryptionKey, core.key, { compat: core.verifier.compat, isBlockKey: this._opts.isBlockKey === true })
+    const core = this.core!
+    const o = start.opts
+    if (o.encryptionKey != null) {
+      this.encryption = new BlockEncryption(o.encryptionKey, core.key, { compat: core.verifier.compat, isBlockKey: o.isBlockKey === true })
     }
-    if (this.isSnapshot) this._snapshot = await SnapshotView.at(core, this._opts.length)
-    this._writable = core.writable && this._opts.writable !== false && this._opts.unlocked !== true && !this.isSnapshot
-    this.key = core.key
-    this.discoveryKey = deriveDiscoveryKey(core.key)
+    if (this.snapshotted) this._snapshot = await SnapshotView.at(core, o.length)
+    this._writable = core.writable && !this._readonly && !this.snapshotted
+    this.key = asBuffer(core.key)
+    this.discoveryKey = asBuffer(deriveDiscoveryKey(core.key))
     this.id = encodeId(core.key)
     this.reportedLength = this.length
     const unlistenUpdates = core.onUpdate(u => relayUpdate(this, u))
     const unlistenReplicator = core.onReplicator(() => this.waits.replicatorAttached())
     this._unlisten = () => { unlistenUpdates(); unlistenReplicator() }
+    for (const [name, value] of Object.entries(o.userData ?? {})) await core.setUserData(name, value)
+    if (o._preready != null) await o._preready(this)
     this.opened = true
     this.emit('ready')
   }
 
+  /** Takes another session's core and capabilities (a session, or `from`). */
+  private _attach (from: Hypercore): void {
+    const core = from.core
+    if (core === null || core.closed || core.closing) throw HypercoreError.SESSION_CLOSED()
+    this.core = core
+    core.sessions.add(this)
+    this.key = from.key
+    this.discoveryKey = from.discoveryKey
+    this.id = from.id
+    if (this._opts.encryptionKey === undefined) this.encryption = from.encryption
+  }
+
   /**
    * Closes this session (idempotent); the storage closes with the last session. `err` is what
-   * the session's pending `get`s reject with (default SESSION_CLOSED; a conflict closes every
-   * session with CONFLICT).
+   * the session's pending `get`s reject with (default REQUEST_CANCELLED, as hypercore@10; a
+   * conflict closes every session with CONFLICT). Emits `close(isLastSession)`.
    */
   close (err?: Error): Promise<void> {
     if (this.closing === null) {
       // A session closed because its storage was lost says so to every later call, not just
       // SESSION_CLOSED: the app must know the data is gone, not that it closed the core itself.
       if (HypercoreError.is(err, 'STORAGE_LOST')) this._closedBy = err
+      this.readable = false
       this.closing = this._close(err ?? null)
     }
     return this.closing
@@ -182,71 +278,91 @@ export class Hypercore extends EventEmitter {
 
   private async _close (err: Error | null): Promise<void> {
     await this.opening.catch(() => {})
-    this.waits.abort(err ?? HypercoreError.SESSION_CLOSED())
+    this.waits.abort(err ?? HypercoreError.REQUEST_CANCELLED('The session closed'))
     this._unlisten?.()
     const core = this.core
+    let isLast = false
     try {
       if (core !== null) {
         core.sessions.delete(this)
-        // The last session closes the files; that rejects (typed) only when a flush that
-        // failed after its mutation committed fails again (core.ts): the session is closed anyway.
-        if (core.sessions.size === 0) {
+        isLast = core.sessions.size === 0
+        if (isLast) {
+          // The last session closes the files; that rejects (typed) only when a flush that
+          // failed after its mutation committed fails again (core.ts): it is closed anyway.
           core.replicator?.close?.()
           await core.close()
+        } else {
+          // autoClose sessions go once nothing else holds the core.
+          const left = [...core.sessions] as Hypercore[]
+          if (left.every(s => s.autoClose)) for (const s of left) void s.close().catch(() => {})
         }
       }
     } finally {
       this.closed = true
-      this.emit('close')
+      this.opened = false
+      this.emit('close', isLast)
     }
-  }
-
-  /**
-   * Joins a core this realm already has open on the same storage (registry.ts), with the
-   * checks an open of that storage would make; called synchronously with the registry's
-   * answer, so the core cannot start closing in between.
-   */
-  private _join (core: Core, key: Uint8Array | null): void {
-    const o = this._opts
-    if (o.overwrite === true) throw HypercoreError.STORAGE_LOCKED('this core is open in this page (or process): close it before overwriting')
-    if (key !== null && !equalBytes(key, core.key)) throw HypercoreError.STORAGE_CONFLICT('Another Hypercore is stored here')
-    const kp = o.keyPair ?? null
-    if (kp !== null) {
-      const signers = core.header.manifest !== null ? core.header.manifest.signers.map(s => s.publicKey) : [core.key]
-      if (!signers.some(pk => equalBytes(pk, kp.publicKey))) throw HypercoreError.STORAGE_CONFLICT('The key pair does not sign the core stored here')
-      if (core.keyPair?.secretKey == null && kp.secretKey != null) core.keyPair = { publicKey: kp.publicKey, secretKey: kp.secretKey }
-    }
-    core.sessions.add(this)
   }
 
   /** Closes every session of the core and deletes its files. */
   async purge (): Promise<void> {
     await this._ready()
     const core = this.core!
-    for (const s of [...core.sessions]) if (s !== this) await (s as Hypercore).close()
+    for (const s of [...core.sessions]) if (s !== this) await s.close()
     core.sessions.delete(this)
     await core.purge()
     await this.close()
   }
 
+  /**
+   * Another session of the same core. As hypercore@10: it keeps this one's `sparse`, `wait`,
+   * `onwait`, `timeout`, encryption and (if this one is read-only) read-only-ness; a value
+   * encoding is per session and not inherited.
+   */
   session (opts: HypercoreOptions = {}): Hypercore {
-    return new Hypercore(null, null, {
-      valueEncoding: this._opts.valueEncoding,
-      encryptionKey: this._opts.encryptionKey,
-      isBlockKey: this._opts.isBlockKey,
-      timeout: this._opts.timeout,
-      wait: this._opts.wait,
-      onwait: this._opts.onwait,
-      sparse: this.sparse,
+    if (this.closing !== null || this.core?.closing === true) throw HypercoreError.SESSION_CLOSED()
+    const Cls = opts.class ?? Hypercore
+    return new Cls(null, null, {
       ...opts,
-      _parent: this
-    } as SessionInit)
+      sparse: opts.sparse === false ? false : this.sparse,
+      wait: opts.wait === false ? false : this.wait,
+      onwait: opts.onwait === undefined ? this.onwait : opts.onwait,
+      timeout: opts.timeout === undefined ? this.timeout : opts.timeout,
+      writable: opts.writable === false || this._readonly ? false : opts.writable,
+      from: this
+    })
   }
 
   /** A frozen view; `{ length }` checks out an earlier length of the current fork. */
   snapshot (opts: HypercoreOptions = {}): Hypercore {
     return this.session({ ...opts, snapshot: true })
   }
+
+  /** Signs with this key pair from now on (one of the core's signers). */
+  setKeyPair (keyPair: KeyPair): void {
+    checkKeyPair(keyPair)
+    if (this.core === null) throw HypercoreError.INVALID_OPERATION('setKeyPair needs an opened core')
+    this.core.keyPair = keyPair
+    this._writable = this.core.writable && !this._readonly && !this.snapshotted
+  }
+
+  /** Block encryption from now on (hypercore@10's `setEncryptionKey`). */
+  async setEncryptionKey (encryptionKey: Uint8Array | null, opts: { isBlockKey?: boolean } = {}): Promise<void> {
+    await this._ready()
+    if (encryptionKey === null) {
+      this.encryption = null
+      return
+    }
+    this.encryption = new BlockEncryption(encryptionKey, this.core!.key, { compat: this.core!.verifier.compat, isBlockKey: opts.isBlockKey === true })
+    this._opts = { ...this._opts, encryptionKey, isBlockKey: opts.isBlockKey === true }
+  }
+
+  /** hypercore@10 lowers an inactive session's replication priority; ours keeps every session equal. */
+  setActive (active: boolean): void {
+    this._active = active
+  }
+
+  get active (): boolean { return this._active }
 
   // --- reads -----------------------------------------------------------------------------
 
@@ -258,7 +374,7 @@ export class Hypercore extends EventEmitter {
     for (;;) {
       snapshot?.check(index)
       if (!(await core.has(index))) {
-        if (!(await waitForBlock(this, core, this.waits, index, opts, this._opts))) return null
+        if (!(await waitForBlock(this, core, this.waits, index, opts, { wait: this.wait, onwait: this.onwait, timeout: this.timeout }))) return null
         continue
       }
       const fork = core.fork
@@ -276,9 +392,10 @@ export class Hypercore extends EventEmitter {
       // A clear that applied during the read freed those bytes: they are not the block.
       if (!(await core.has(index))) continue
       snapshot?.check(index)
+      if (opts.raw === true) return asBuffer(stored)
       const block = this.encryption !== null && opts.decrypt !== false ? this.encryption.decrypt(index, stored) : stored
-      const codec = opts.valueEncoding !== undefined ? resolveEncoding(opts.valueEncoding) : this._codec
-      return codec.decode(block)
+      const codec = opts.valueEncoding != null ? resolveEncoding(opts.valueEncoding) : this._codec
+      return codec.decode(asBuffer(block))
     }
   }
 
@@ -291,9 +408,10 @@ export class Hypercore extends EventEmitter {
     return this.core!.hasRange(start, end)
   }
 
-  /** Looks for a newer length. Snapshots move to the core's current state. */
+  /** Looks for a newer length; false once closed. Snapshots move to the core's current state. */
   async update (opts: { wait?: boolean, force?: boolean } = {}): Promise<boolean> {
-    await this._ready()
+    if (!this.opened) await this.opening
+    if (this.closing !== null || this.closed) return false
     const core = this.core!
     if (this._snapshot !== null) {
       const before = this._snapshot
@@ -308,12 +426,19 @@ export class Hypercore extends EventEmitter {
     return rep.update({ wait: opts.wait === true })
   }
 
-  /** `[blockIndex, offsetInBlock]` of user byte `bytes` (padding excluded). */
-  async seek (bytes: number, _opts: { wait?: boolean, timeout?: number } = {}): Promise<[number, number]> {
+  /**
+   * `[blockIndex, offsetInBlock]` of user byte `bytes` (padding excluded). Past the end it
+   * waits for the core to grow (hypercore@10), or answers null with `wait: false`.
+   */
+  async seek (bytes: number, opts: { wait?: boolean, timeout?: number } = {}): Promise<[number, number] | null> {
     await this._ready()
     checkIndex(bytes, 'byteOffset')
-    if (bytes > this.byteLength) throw HypercoreError.BAD_ARGUMENT(`byte offset ${bytes} is past the end (${this.byteLength})`)
-    return (this._snapshot?.tree ?? this.core!.tree).seek(bytes, this.padding)
+    while (bytes > this.byteLength) {
+      if (opts.wait === false || (opts.wait === undefined && !this.wait)) return null
+      await this._grown(opts.timeout ?? this.timeout)
+    }
+    const [index, offset] = await (this._snapshot?.tree ?? this.core!.tree).seek(bytes, this.padding)
+    return [index, offset]
   }
 
   async treeHash (length?: number): Promise<Uint8Array> {
@@ -322,7 +447,7 @@ export class Hypercore extends EventEmitter {
     const core = this.core!
     for (;;) {
       if (length !== undefined && length > this.length) throw HypercoreError.BAD_ARGUMENT(`length ${length} is past the end (${this.length})`)
-      if (this._snapshot !== null) return this._snapshot.treeHash(length)
+      if (this._snapshot !== null) return asBuffer(await this._snapshot.treeHash(length))
       // The nodes of an earlier length are read: a truncation applying meanwhile may cut them
       // (or a new fork reuse their places), so the hash counts only if the fork held still.
       const fork = core.tree.fork
@@ -333,7 +458,7 @@ export class Hypercore extends EventEmitter {
         if (core.tree.fork !== fork) continue
         throw err
       }
-      if (core.tree.fork === fork) return hash
+      if (core.tree.fork === fork) return asBuffer(hash)
     }
   }
 
@@ -345,7 +470,7 @@ export class Hypercore extends EventEmitter {
     await this._ready()
     const core = this.core!
     return {
-      key: core.key,
+      key: asBuffer(core.key),
       discoveryKey: this.discoveryKey!,
       length: this.length,
       contiguousLength: this.contiguousLength,
@@ -356,10 +481,16 @@ export class Hypercore extends EventEmitter {
     }
   }
 
+  /** The header's user data value of `key` (a Buffer in Node), or null. */
+  async getUserData (key: string): Promise<Uint8Array | null> {
+    if (!this.opened) await this.opening
+    return asBuffer(this.core!.getUserData(key))
+  }
+
   /**
    * Fetches a range from peers (`{ start, end }` or `{ start, length }`, end -1 = follow,
    * `{ blocks }`, `linear`): the replicator's range once the core is open (with 'progress'
-   * events, src/replication/replicator/ranges.ts), a local wait before.
+   * events, src/replication/replicator/ranges.ts).
    */
   download (range: DownloadRange = {}): Download {
     const spec = normalizeRange(range)
@@ -373,10 +504,9 @@ export class Hypercore extends EventEmitter {
     return new Download(spec, inner)
   }
 
-  /** The peers this core replicates with now (open channels, capability checked). */
-  get peers (): Peer[] {
-    const rep = this.core?.replicator
-    return rep instanceof Replicator ? rep.peers.slice() : []
+  /** hypercore@10's deprecated `undownload(range)`: destroys the range. */
+  undownload (range: Download): void {
+    range.destroy()
   }
 
   findingPeers (): () => void {
@@ -401,37 +531,97 @@ export class Hypercore extends EventEmitter {
 
   // --- writes ----------------------------------------------------------------------------
 
-  async append (blocks: unknown): Promise<{ length: number, byteLength: number }> {
+  /**
+   * Appends one block or several (values pass through the value encoding; bytes are stored
+   * as they are, as hypercore@10 does). Resolves `{ length, byteLength }` once durable.
+   */
+  async append (blocks: unknown, opts: AppendWriteOptions = {}): Promise<{ length: number, byteLength: number }> {
     await this._ready()
-    if (!this._writable) throw HypercoreError.SESSION_NOT_WRITABLE()
+    const keyPair = opts.keyPair ?? null
+    if (keyPair !== null) checkKeyPair(keyPair)
+    if (!this._canWrite(keyPair, opts.signature ?? null)) throw HypercoreError.SESSION_NOT_WRITABLE()
     const values = Array.isArray(blocks) ? blocks : [blocks]
-    const buffers = encodeAppend(values, this._codec, this._encodeBatch)
+    const buffers = encodeAppend(values, this._codec, this.encodeBatch)
+    for (const b of buffers) {
+      if (b.byteLength > MAX_SUGGESTED_BLOCK_SIZE) throw HypercoreError.BAD_ARGUMENT(`appended block exceeds the maximum suggested block size (${MAX_SUGGESTED_BLOCK_SIZE} bytes)`)
+    }
     const enc = this.encryption
     const preappend = enc === null ? null : (bs: Uint8Array[], start: number, fork: number) => bs.map((b, i) => enc.encrypt(start + i, b, fork))
     // hypercore@10 returns the stored byte length here (padding included, unlike the
     // `byteLength` property); we keep that so code moving between the two sees the same numbers.
-    return this.core!.append(buffers, { preappend, check: () => this._checkOpen() })
+    return this.core!.append(buffers, { preappend, keyPair, signature: opts.signature ?? null, check: () => this._checkOpen() })
   }
 
-  async truncate (newLength = 0, fork?: number): Promise<void> {
+  /** Truncates to `newLength` (fork: the next one, or `fork` / `{ fork, keyPair, signature }`). */
+  async truncate (newLength = 0, opts: number | TruncateOptions = {}): Promise<void> {
     await this._ready()
-    if (!this._writable) throw HypercoreError.SESSION_NOT_WRITABLE()
+    const o: TruncateOptions = typeof opts === 'number' ? { fork: opts } : (opts ?? {})
     const core = this.core!
     if (!Number.isSafeInteger(newLength) || newLength < 0) throw HypercoreError.BAD_ARGUMENT(`length must be a non-negative integer, got ${String(newLength)}`)
-    if (fork !== undefined) checkIndex(fork, 'fork')
-    await core.truncate(newLength, fork ?? core.fork + 1, { check: () => this._checkOpen() })
+    if (o.fork !== undefined) checkIndex(o.fork, 'fork')
+    const keyPair = o.keyPair ?? null
+    if (keyPair !== null) checkKeyPair(keyPair)
+    if (!this._canWrite(keyPair, o.signature ?? null)) throw HypercoreError.SESSION_NOT_WRITABLE()
+    await core.truncate(newLength, o.fork ?? core.fork + 1, { keyPair, signature: o.signature ?? null, check: () => this._checkOpen() })
   }
 
-  /** Drops blocks `[start, end)` from local storage (end defaults to start + 1). */
-  async clear (start: number, end = start + 1): Promise<void> {
+  /**
+   * Drops blocks `[start, end)` from local storage (end defaults to start + 1; the options
+   * may come second). With `{ diff: true }` it resolves `{ blocks, bytes }`: the bytes of
+   * storage freed (`blocks` is hypercore@10's name for them), else null.
+   */
+  async clear (start: number, end?: number | { diff?: boolean }, opts?: { diff?: boolean }): Promise<{ blocks: number, bytes: number } | null> {
+    if (typeof end === 'object' && end !== null) {
+      opts = end
+      end = undefined
+    }
     await this._ready()
+    const last = end ?? start + 1
     checkIndex(start, 'start')
-    checkIndex(end, 'end')
-    if (start >= end) return
-    await this.core!.clear(start, end, { check: () => this._checkOpen() })
+    checkIndex(last, 'end')
+    const diff = opts?.diff === true
+    const freed = start >= last ? 0 : await this.core!.clear(start, last, { check: () => this._checkOpen() })
+    return diff ? { blocks: freed, bytes: freed } : null
+  }
+
+  /**
+   * Sets a user data entry of the core's header (bytes, or null to delete it), persisted
+   * exactly where hypercore@10 keeps it; `flush` writes the header at once.
+   */
+  async setUserData (key: string, value: Uint8Array | string | null, opts: { flush?: boolean } = {}): Promise<void> {
+    await this._ready()
+    if (typeof key !== 'string') throw HypercoreError.BAD_ARGUMENT('user data key must be a string')
+    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value
+    if (bytes !== null && !(bytes instanceof Uint8Array)) throw HypercoreError.BAD_ARGUMENT('user data value must be bytes, a string or null')
+    await this.core!.setUserData(key, bytes, { flush: opts.flush === true, check: () => this._checkOpen() })
   }
 
   // --- internals -------------------------------------------------------------------------
+
+  /** hypercore@10: a session writes with its core's key pair, or one (or a signature) given for the call. */
+  private _canWrite (keyPair: KeyPair | null, signature: Uint8Array | null): boolean {
+    if (this._readonly || this.snapshotted || this.core?.readOnly === true) return false
+    return this._writable || signature !== null || (keyPair !== null && keyPair.secretKey != null)
+  }
+
+  /** Resolves when the core grows (or rejects when the session closes, or after `timeout` ms). */
+  private _grown (timeout: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | null = null
+      const done = (err: Error | null): void => {
+        this.off('append', onappend)
+        this.off('close', onclose)
+        if (timer !== null) clearTimeout(timer)
+        if (err === null) resolve()
+        else reject(err)
+      }
+      const onappend = (): void => done(null)
+      const onclose = (): void => done(HypercoreError.REQUEST_CANCELLED('The session closed'))
+      this.on('append', onappend)
+      this.on('close', onclose)
+      if (timeout > 0) timer = setTimeout(() => done(HypercoreError.REQUEST_TIMEOUT()), timeout)
+    })
+  }
 
   private async _ready (): Promise<void> {
     if (!this.opened) await this.opening

@@ -27,6 +27,8 @@ export type PreAppend = (blocks: Uint8Array[], start: number, fork: number) => U
 
 export interface AppendOptions {
   keyPair?: KeyPair | null
+  /** A signature made elsewhere for the new length (a multisig flow), used instead of signing. */
+  signature?: Uint8Array | null
   preappend?: PreAppend | null
   /** Runs once the lock is held (a session refuses work queued before it closed). */
   check?: () => void
@@ -36,6 +38,15 @@ function signingKeyPair (core: Core, given: KeyPair | null | undefined): KeyPair
   const keyPair = given ?? core.keyPair
   if (keyPair === null || keyPair.secretKey == null) throw HypercoreError.SESSION_NOT_WRITABLE()
   return keyPair
+}
+
+/** The signature of a new tree state: the one given (checked first), or ours. */
+function signatureFor (core: Core, hash: Uint8Array, length: number, fork: number, opts: { keyPair?: KeyPair | null, signature?: Uint8Array | null }): Uint8Array {
+  if (opts.signature != null) {
+    if (!core.verifier.verify(hash, length, fork, opts.signature)) throw HypercoreError.INVALID_SIGNATURE('the given signature does not sign the new tree')
+    return opts.signature
+  }
+  return core.verifier.sign(hash, length, fork, signingKeyPair(core, opts.keyPair))
 }
 
 /** The oplog entry write, noting where the oplog ends once it is written (the rollback point, core.ts). */
@@ -49,14 +60,14 @@ function stageEntry (core: Core, entry: OplogEntry, end: { at: { byteLength: num
 
 /** Appends blocks; `preappend` turns them into their stored form at the index and fork they really get. */
 export async function prepareAppend (core: Core, blocks: Uint8Array[], opts: AppendOptions): Promise<Prepared<{ length: number, byteLength: number }>> {
-  const keyPair = signingKeyPair(core, opts.keyPair)
+  if (opts.signature == null) signingKeyPair(core, opts.keyPair) // refuses a core we cannot sign before anything else
   const batch = core.tree.batch(core.head ?? undefined)
   if (blocks.length === 0) return { value: { length: batch.length, byteLength: batch.byteLength } }
   const offset = batch.byteLength
   const stored = opts.preappend != null ? opts.preappend(blocks, batch.length, batch.fork) : blocks
   for (const b of stored) batch.append(b)
   const hash = batch.hash()
-  batch.signature = core.verifier.sign(hash, batch.length, batch.fork, keyPair)
+  batch.signature = signatureFor(core, hash, batch.length, batch.fork, opts)
 
   const entry: OplogEntry = {
     userData: null,
@@ -90,8 +101,8 @@ export async function prepareAppend (core: Core, blocks: Uint8Array[], opts: App
  * Truncates to `newLength` on fork `fork` (§3.5): one entry with the new (shorter) tree and
  * a bitfield drop, then always a flush (as hypercore@10 does: the tree file is cut there).
  */
-export async function prepareTruncate (core: Core, newLength: number, fork: number, opts: { keyPair?: KeyPair | null }): Promise<Prepared<void>> {
-  const keyPair = signingKeyPair(core, opts.keyPair)
+export async function prepareTruncate (core: Core, newLength: number, fork: number, opts: { keyPair?: KeyPair | null, signature?: Uint8Array | null }): Promise<Prepared<void>> {
+  if (opts.signature == null) signingKeyPair(core, opts.keyPair)
   const tree = core.tree
   if (!Number.isSafeInteger(newLength) || newLength < 0 || newLength > tree.length) {
     throw HypercoreError.BAD_ARGUMENT(`cannot truncate to ${String(newLength)}: the core has ${tree.length} blocks`)
@@ -99,7 +110,7 @@ export async function prepareTruncate (core: Core, newLength: number, fork: numb
   const oldLength = tree.length
   const batch = await tree.truncate(newLength, fork)
   const hash = batch.hash()
-  batch.signature = newLength > 0 ? core.verifier.sign(hash, batch.length, batch.fork, keyPair) : null
+  batch.signature = newLength > 0 ? signatureFor(core, hash, batch.length, batch.fork, opts) : null
 
   const entry: OplogEntry = {
     userData: null,

@@ -7,7 +7,7 @@
  */
 import { HypercoreError } from '../errors.js'
 import { equalBytes } from '../crypto/bytes.js'
-import { defaultManifest } from '../crypto/manifest.js'
+import { defaultManifest, isCompat, manifestHash, type Manifest } from '../crypto/manifest.js'
 import { keyPair as randomKeyPair } from '../crypto/sign.js'
 import type { KeyPair } from '../crypto/types.js'
 import { Verifier } from '../crypto/verifier.js'
@@ -31,6 +31,12 @@ export interface OpenOptions {
   overwrite: boolean
   /** Never write (hypercore@10's `unlocked`): no core is created, nothing is repaired. */
   readOnly?: boolean
+  /** false: a new core's key is its manifest's hash (hypercore@10's `compat`; see `createHeader`). */
+  compat?: boolean
+  /** Who signs the core (checked); a new core is made with it, an existing one must hash to its key. */
+  manifest?: Manifest | null
+  /** A stored core of another key than `key` is replaced by a new one. */
+  force?: boolean
 }
 
 export const FILE_NAMES = ['oplog', 'tree', 'bitfield', 'data', 'header'] as const
@@ -60,8 +66,14 @@ async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
   // path below clears the rest (so an interrupted overwrite reopens as "no core", never as
   // the old core's files under a new header).
   if (opts.overwrite && files.oplog.truncatable) await promisify(files.oplog).truncate(0)
-  const oplog = new Oplog(files.oplog, { headerFile: files.header, readOnly })
-  const opened = await oplog.open()
+  let oplog = new Oplog(files.oplog, { headerFile: files.header, readOnly })
+  let opened = await oplog.open()
+  // `force` (hypercore@10): a core of another key is replaced, as an overwrite would.
+  if (opts.force === true && opts.key !== null && opened.header !== null && !equalBytes(opened.header.key, opts.key) && !readOnly) {
+    await promisify(files.oplog).truncate(0)
+    oplog = new Oplog(files.oplog, { headerFile: files.header })
+    opened = await oplog.open()
+  }
   let header = opened.header
   const entries = opened.entries
 
@@ -71,6 +83,14 @@ async function _open (files: CoreFiles, opts: OpenOptions): Promise<Core> {
     await clearLeftovers(files)
     await oplog.flush(header)
   } else {
+    if (opts.manifest != null) {
+      // A manifest given for an existing core must be its own; a reader's header may not
+      // have stored one yet (it knew only the key).
+      if (opts.key === null && !equalBytes(manifestHash(opts.manifest), header.key) && !isCompat(header.key, opts.manifest)) {
+        throw HypercoreError.STORAGE_CONFLICT('Manifest does not hash to the key of the core stored here')
+      }
+      if (header.manifest === null) header.manifest = opts.manifest
+    }
     if (opts.key !== null && !equalBytes(header.key, opts.key)) throw HypercoreError.STORAGE_CONFLICT('Another Hypercore is stored here')
     const signers = header.manifest !== null ? header.manifest.signers.map(s => s.publicKey) : [header.key]
     if (opts.keyPair !== null && !signers.some(pk => equalBytes(pk, opts.keyPair!.publicKey))) {
@@ -113,21 +133,30 @@ async function clearLeftovers (files: CoreFiles): Promise<void> {
 }
 
 /**
- * A new header, as hypercore@10 writes it (checked byte for byte): a writer (compat mode,
- * §2.3) stores its key pair and the default manifest of its public key; a reader given only a
- * key stores neither.
+ * A new header, as hypercore@10 writes it (checked byte for byte). A compat core (the default
+ * without a manifest, §2.3) has the writer's public key as its key; `compat: false` or a
+ * manifest makes the key the manifest's hash. A writer stores its key pair and its manifest
+ * (the default single-signer one of its public key unless one is given); a reader given only
+ * a key stores neither.
  */
 function createHeader (opts: OpenOptions): OplogHeader {
-  let kp = opts.keyPair
-  if (kp === null && opts.key === null) kp = randomKeyPair()
-  if (kp !== null && opts.key !== null && !equalBytes(opts.key, kp.publicKey)) {
+  const manifestGiven = opts.manifest ?? null
+  const compat = opts.compat === true || (opts.compat !== false && manifestGiven === null)
+  if (compat && opts.key !== null && opts.keyPair !== null && !equalBytes(opts.key, opts.keyPair.publicKey)) {
     throw HypercoreError.BAD_ARGUMENT('Key must match publicKey when in compat mode')
   }
-  const key = opts.key ?? kp!.publicKey
+  const kp = opts.keyPair ?? (opts.key === null ? randomKeyPair() : null)
+  const useDefault = manifestGiven === null && (opts.compat === true || opts.key === null || (kp !== null && equalBytes(opts.key, kp.publicKey)))
+  const manifest = useDefault ? defaultManifest(opts.key ?? kp!.publicKey) : manifestGiven
+  let key = opts.key
+  if (key === null) {
+    if (manifest === null) throw HypercoreError.BAD_ARGUMENT('a new core needs a key, a key pair or a manifest')
+    key = compat ? manifest.signers[0]!.publicKey : manifestHash(manifest)
+  }
   return {
     external: null,
     key,
-    manifest: kp === null ? null : defaultManifest(kp.publicKey),
+    manifest,
     keyPair: kp === null ? null : { publicKey: kp.publicKey, secretKey: kp.secretKey ?? null },
     userData: [],
     tree: { fork: 0, length: 0, rootHash: null, signature: null },

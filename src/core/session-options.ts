@@ -5,11 +5,45 @@
  */
 import { HypercoreError } from '../errors.js'
 import { normalizeKey } from '../crypto/id.js'
+import type { ManifestInput } from '../crypto/manifest.js'
+import { isFileProvider, isRandomAccessStorage } from '../storage/factory.js'
 import type { StorageInput } from '../storage/types.js'
 import type { Hypercore } from './hypercore.js'
 import type { ValueEncoding } from './value-encoding.js'
 
 export interface HypercoreOptions {
+  /** The core key (hypercore@10: `new Hypercore(storage, { key })` as well as the second argument). */
+  key?: Uint8Array | string | null
+  /** The storage, as the first argument may give it (`new Hypercore({ storage })`). */
+  storage?: StorageInput | null
+  /**
+   * Called (and awaited) before opening; what it returns is merged into these options: a
+   * storage, a key pair, `from` (a session of another core)… (what corestore passes).
+   */
+  preload?: (() => HypercoreOptions | null | undefined | Promise<HypercoreOptions | null | undefined>) | null
+  /** Open as a session of this core (its storage, key and state). */
+  from?: Hypercore | null
+  /** false: a core whose key is the manifest's hash (`compat` cores' key is the writer's public key). */
+  compat?: boolean
+  /** Who signs the core (§2.3); its hash is the key unless `compat`. */
+  manifest?: ManifestInput | null
+  /** A stored core of another key is replaced by a new one (with `key`), as `overwrite` does. */
+  force?: boolean
+  /** User data to set once open (`{ name: Buffer }`), as `setUserData` would. */
+  userData?: Record<string, Uint8Array> | null
+  /** Awaited with the session just before it is ready (corestore reads and sets state there). */
+  _preready?: ((session: Hypercore) => unknown) | null
+  /** Close this session once the others of its core have closed. */
+  autoClose?: boolean
+  /** Accepted for hypercore@10 compatibility; this implementation has no block cache to share. */
+  cache?: unknown
+  globalCache?: unknown
+  /** Accepted for hypercore@10 compatibility (request window hints and activity). */
+  inflightRange?: [number, number] | null
+  active?: boolean
+  notDownloadingLinger?: number
+  /** The class a session is made of (`session({ class: MySession })`). */
+  class?: new (storage: null, key: null, opts: HypercoreOptions) => Hypercore
   createIfMissing?: boolean
   overwrite?: boolean
   /** Count missing blocks in `length` (default true); false makes `length` the contiguous length. */
@@ -46,23 +80,49 @@ export interface GetOptions {
   timeout?: number
   valueEncoding?: ValueEncoding
   decrypt?: boolean
+  /** The block as stored: neither decrypted nor decoded (hypercore@10's `raw`). */
+  raw?: boolean
   /** Cancels a waiting get (REQUEST_CANCELLED). */
   signal?: AbortSignal | null
 }
 
-/** The constructor's arguments, normalised: `(storage, opts)` and `(storage, key, opts)` both work. */
-export function parseSessionArgs<O extends HypercoreOptions> (key: Uint8Array | string | O | null | undefined, opts: O | undefined): { key: Uint8Array | null, opts: O } {
-  if (key !== null && key !== undefined && typeof key === 'object' && !(key instanceof Uint8Array)) {
+/** True for an options object (not bytes, not a storage), as hypercore@10's argument shifting tells them apart. */
+function isOptions (x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && !isFileProvider(x) && !isRandomAccessStorage(x)
+}
+
+/**
+ * The constructor's arguments, normalised as hypercore@10 does: `(storage, key, opts)`,
+ * `(storage, opts)`, `(opts)`, with `opts.key` and `opts.storage` standing in for the
+ * positional ones.
+ */
+export function parseConstructorArgs<O extends HypercoreOptions> (storage: unknown, key: unknown, opts: unknown): { storage: StorageInput | null, key: Uint8Array | null, opts: O } {
+  if (isOptions(storage)) {
+    opts = storage
+    storage = null
+    key = null
+  } else if (isOptions(key)) {
     opts = key
     key = null
   }
-  const o = { ...(opts ?? {}) } as O
+  const o = { ...((opts ?? {}) as O) }
+  if (key == null && o.key != null) key = o.key
+  if (storage == null && o.storage != null) storage = o.storage
+  const parsed = parseSessionArgs<O>(key as Uint8Array | string | null, o)
+  return { storage: (storage ?? null) as StorageInput | null, ...parsed }
+}
+
+/** The options and key of one session (the key checked and decoded from hex or z-base-32). */
+export function parseSessionArgs<O extends HypercoreOptions> (key: Uint8Array | string | null | undefined, opts: O): { key: Uint8Array | null, opts: O } {
+  const o = { ...opts }
   const keyBytes = key == null ? null : checkKey(key)
   if (o.keyPair != null) checkKeyPair(o.keyPair)
   if (o.encryptionKey != null && !(o.encryptionKey instanceof Uint8Array && o.encryptionKey.byteLength === 32)) {
     throw HypercoreError.BAD_ARGUMENT('encryptionKey must be a 32-byte Uint8Array')
   }
   if (o.timeout !== undefined && (!Number.isFinite(o.timeout) || o.timeout < 0)) throw HypercoreError.BAD_ARGUMENT('timeout must be a non-negative number')
+  if (o.preload != null && typeof o.preload !== 'function') throw HypercoreError.BAD_ARGUMENT('preload must be a function')
+  if (o.userData != null && typeof o.userData !== 'object') throw HypercoreError.BAD_ARGUMENT('userData must be an object of name → bytes')
   return { key: keyBytes, opts: o }
 }
 

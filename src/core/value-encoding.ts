@@ -103,5 +103,6 @@ export function encodeAppend (values: unknown[], codec: ValueCodec, encodeBatch:
     if (!Array.isArray(out)) throw HypercoreError.BAD_ARGUMENT('encodeBatch must return an array of blocks')
     return out.map(toBytes)
   }
-  return values.map(v => codec.encode(v))
+  // Bytes are stored as they are, whatever the encoding (hypercore@10 does the same).
+  return values.map(v => v instanceof Uint8Array ? v : codec.encode(v))
 }

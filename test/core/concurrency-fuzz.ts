@@ -21,7 +21,7 @@
  * fork, byte length, contiguous length, tree hash (recomputed from the model's blocks), a valid
  * signature, every block not cleared equal and every cleared one absent. Every rejection must be
  * a HypercoreError with a known code that the situation allows (storage codes only after a fault
- * was injected, SESSION_CLOSED only on a closing session, BAD_ARGUMENT only where the fold says
+ * was injected, SESSION_CLOSED (or REQUEST_CANCELLED) only on a closing session, BAD_ARGUMENT only where the fold says
  * the argument is bad). No operation may hang: every wait is bounded by a count of event-loop
  * turns without progress (plus a generous wall-clock watchdog as a last resort), and a read
  * stream still waiting at the end of a phase must be waiting for a block that is really absent.
@@ -717,7 +717,9 @@ export class Fuzz {
     if (!(err instanceof HypercoreError)) return `rejected with a non-HypercoreError: ${describeError(err)}`
     if (!(ERROR_CODES as readonly string[]).includes(err.code)) return `rejected with an unknown code ${String(err.code)}`
     if (allowed.includes(err.code)) return null
-    if ((err.code === 'SESSION_CLOSED' || err.code === 'STORAGE_CLOSED') && ctx.closing) return null
+    // A session that closes fails what was pending with REQUEST_CANCELLED (hypercore@10) and
+    // what is asked after with SESSION_CLOSED.
+    if ((err.code === 'SESSION_CLOSED' || err.code === 'STORAGE_CLOSED' || err.code === 'REQUEST_CANCELLED') && ctx.closing) return null
     if (err.code === 'STORAGE_LOST' && ctx.fatal) return null
     if (STORAGE_CODES.includes(err.code)) {
       const injected = read ? ctx.readFaults : ctx.readFaults + ctx.writeFaults

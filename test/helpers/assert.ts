@@ -49,14 +49,24 @@ export function deepEqual (actual: unknown, expected: unknown, message = ''): vo
   if (a !== b) throw new AssertionFailed(`${message ? message + ': ' : ''}expected ${b.slice(0, 400)}, got ${a.slice(0, 400)}`)
 }
 
+/** Bytes compare by content whatever their class (a Node Buffer equals a Uint8Array of the same bytes). */
 function stable (v: unknown): string {
-  return JSON.stringify(v, (_k, x) => {
-    if (x instanceof Uint8Array) return 'hex:' + hex(x)
+  return JSON.stringify(bytesAsHex(v), (_k, x) => {
     if (x && typeof x === 'object' && !Array.isArray(x)) {
       return Object.fromEntries(Object.entries(x).sort(([p], [q]) => p < q ? -1 : p > q ? 1 : 0))
     }
     return x
   })
+}
+
+// (before JSON.stringify: it would call a Buffer's toJSON before any replacer sees it)
+function bytesAsHex (v: unknown): unknown {
+  if (v instanceof Uint8Array) return 'hex:' + hex(v)
+  if (Array.isArray(v)) return v.map(bytesAsHex)
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bytesAsHex(x)]))
+  }
+  return v
 }
 
 /** Awaits `fn` and checks it rejects with a HypercoreError of the given code. Returns the error. */
