@@ -7,6 +7,9 @@ import { Hypercore } from './core/hypercore.js'
 
 export default Hypercore
 export { Hypercore }
+// `require('hypercore-web')` from CommonJS gives the class itself, as `require('hypercore')`
+// does (Node ≥ 20.19 returns this export for require() of an ES module); ESM imports are unchanged.
+export { Hypercore as 'module.exports' }
 export type { HypercoreOptions, GetOptions } from './core/hypercore.js'
 export type { Info, StorageInfo, ReplicatorHook, ValueEncoding, DownloadRange, ReadStreamOptions, CoreUpdate } from './core/index.js'
 export { Core, ReadStream, Download, SnapshotView } from './core/index.js'

@@ -11,15 +11,28 @@ import path from 'node:path'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-test('require("hypercore-web") works from CommonJS and exposes the public API', () => {
+test('require("hypercore-web") from CommonJS gives the Hypercore class, as require("hypercore") does', async () => {
   const script = `
-    const lib = require(${JSON.stringify(root)})
-    const err = lib.HypercoreError.BAD_ARGUMENT('x')
-    process.stdout.write(JSON.stringify({ keys: Object.keys(lib).sort(), code: err.code, isError: err instanceof Error }))
+    const Hypercore = require(${JSON.stringify(root)})
+    const core = new Hypercore(require('random-access-memory'))
+    core.append(Buffer.from('one')).then(() => core.get(0)).then(async (block) => {
+      process.stdout.write(JSON.stringify({
+        isClass: typeof Hypercore === 'function' && core instanceof Hypercore,
+        statics: [typeof Hypercore.key, typeof Hypercore.discoveryKey, typeof Hypercore.defaultStorage],
+        block: String(block),
+        isBuffer: Buffer.isBuffer(block)
+      }))
+      await core.close()
+    })
   `
   const out = execFileSync(process.execPath, ['--no-warnings', '-e', script], { cwd: root, encoding: 'utf8' })
-  const result = JSON.parse(out)
-  assert.equal(result.code, 'BAD_ARGUMENT')
-  assert.equal(result.isError, true)
-  assert.ok(result.keys.includes('HypercoreError'), 'HypercoreError is exported')
+  assert.deepEqual(JSON.parse(out), { isClass: true, statics: ['function', 'function', 'function'], block: 'one', isBuffer: true })
+})
+
+test('the ES module keeps its named exports (HypercoreError, crypto, storage…)', async () => {
+  const lib = await import(path.join(root, 'dist/node/index.js'))
+  assert.equal(typeof lib.default, 'function')
+  assert.equal(lib.Hypercore, lib.default)
+  assert.equal(lib.HypercoreError.BAD_ARGUMENT('x').code, 'BAD_ARGUMENT')
+  assert.equal(typeof lib.IdbStorage, 'function')
 })
