@@ -26,6 +26,7 @@ import { Download, normalizeRange, type DownloadRange, type InnerRange } from '.
 import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
+import { ByteStream, WriteStream, type ByteStreamOptions } from './byte-streams.js'
 import { SnapshotView } from './snapshot.js'
 import { checkJoin, openStorageCore, preloaded, type SessionStart } from './session-open.js'
 import { checkIndex, checkKeyPair, parseConstructorArgs, type GetOptions, type HypercoreOptions } from './session-options.js'
@@ -464,6 +465,16 @@ export class Hypercore extends EventEmitter {
 
   createReadStream (opts: ReadStreamOptions = {}): ReadStream {
     return new ReadStream(this, opts)
+  }
+
+  /** The core as a run of bytes (byte-streams.ts): `{ byteOffset, byteLength, prefetch }`. */
+  createByteStream (opts: ByteStreamOptions = {}): ByteStream {
+    return new ByteStream(this, opts)
+  }
+
+  /** A writable stream whose writes are appended (each write batch in one append). */
+  createWriteStream (): WriteStream {
+    return new WriteStream(this)
   }
 
   async info (opts: { storage?: boolean } = {}): Promise<Info> {
