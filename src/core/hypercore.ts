@@ -27,6 +27,7 @@ import { findingPeers } from './finding-peers.js'
 import { storageInfo, type Info } from './info.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { ByteStream, WriteStream, type ByteStreamOptions } from './byte-streams.js'
+import { HypercoreBatch, type BatchOptions } from './batch.js'
 import { SnapshotView } from './snapshot.js'
 import { checkJoin, openStorageCore, preloaded, type SessionStart } from './session-open.js'
 import { checkIndex, checkKeyPair, parseConstructorArgs, type GetOptions, type HypercoreOptions } from './session-options.js'
@@ -337,6 +338,12 @@ export class Hypercore extends EventEmitter {
   /** A frozen view; `{ length }` checks out an earlier length of the current fork. */
   snapshot (opts: HypercoreOptions = {}): Hypercore {
     return this.session({ ...opts, snapshot: true })
+  }
+
+  /** Appends held in memory until `flush()` (batch.ts, hypercore@10's `HypercoreBatch`). */
+  batch (opts: BatchOptions = {}): HypercoreBatch {
+    if (this.closing !== null) throw HypercoreError.SESSION_CLOSED()
+    return new HypercoreBatch(this, opts)
   }
 
   /** Signs with this key pair from now on (one of the core's signers). */
