@@ -51,7 +51,12 @@ const utf8: ValueCodec = {
 
 const json: ValueCodec = {
   encode: (v) => {
-    const s = JSON.stringify(v)
+    let s: string | undefined
+    try {
+      s = JSON.stringify(v)
+    } catch (err) { // a cycle, a BigInt, a throwing toJSON
+      throw new HypercoreError('BAD_ARGUMENT', `value is not JSON-serialisable: ${(err as Error).message}`, { cause: err })
+    }
     if (s === undefined) throw HypercoreError.BAD_ARGUMENT('value is not JSON-serialisable')
     return textEncoder.encode(s)
   },
@@ -104,5 +109,15 @@ export function encodeAppend (values: unknown[], codec: ValueCodec, encodeBatch:
     return out.map(toBytes)
   }
   // Bytes are stored as they are, whatever the encoding (hypercore@10 does the same).
-  return values.map(v => v instanceof Uint8Array ? v : codec.encode(v))
+  return values.map(v => v instanceof Uint8Array ? v : encodeOne(codec, v))
+}
+
+/** A user codec's own failure (a RangeError from compact-encoding, say) as a typed error. */
+function encodeOne (codec: ValueCodec, value: unknown): Uint8Array {
+  try {
+    return codec.encode(value)
+  } catch (err) {
+    if (err instanceof HypercoreError) throw err
+    throw new HypercoreError('BAD_ARGUMENT', `the value encoding could not encode the block: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  }
 }

@@ -200,6 +200,14 @@ export const coreCases: Array<SuiteCase<CoreCtx>> = [
       equal(core.length, 5)
       equal(await s.get(4), 'x+y+z')
       throwsWithCode(() => new Hypercore(p.open(), { valueEncoding: 'nope' as never }), 'BAD_ARGUMENT')
+      // What an encoding cannot encode is a typed error, and nothing of that append is stored.
+      const cycle: Record<string, unknown> = {}
+      cycle.self = cycle
+      await rejectsWithCode(() => core.append([{ ok: 1 }, cycle]), 'BAD_ARGUMENT')
+      await rejectsWithCode(() => core.append(10n), 'BAD_ARGUMENT')
+      await rejectsWithCode(() => core.append(undefined), 'BAD_ARGUMENT')
+      await rejectsWithCode(() => u.append(-1), 'BAD_ARGUMENT') // compact-encoding's uint refuses it
+      equal(core.length, 5)
       await core.close()
       await u.close()
       await s.close()

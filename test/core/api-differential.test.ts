@@ -272,3 +272,22 @@ same('batch({ autoClose: false }): flush({ length }) flushes a prefix, the rest 
   await c.close()
   return { first, mid, second, end }
 })
+
+same('semantics: snapshots taken at call time and moved by update(); the timeout chain (constructor, session, get); a local download; info(); update({ force })', async ({ H }, s) => {
+  const c = new H(s.factory, { valueEncoding: 'json', timeout: 40, keyPair: seedPair() })
+  await c.append([{ a: 1 }, { a: 2 }])
+  const snap = c.snapshot()
+  await c.append({ a: 3 })
+  const snapAt = [snap.length, c.length]
+  const moved = [await snap.update(), snap.length, await snap.get(2)]
+  const sess = c.session()
+  const short = c.session({ timeout: 5 })
+  const timeouts = [c.timeout, sess.timeout, short.timeout, await codeOf(sess.get(10)), await codeOf(c.get(10, { timeout: 5 })), await codeOf(short.get(10))]
+  const d = c.download({ start: 0, end: 3 })
+  const local = [await d.done(), await d.downloaded()]
+  const info = await c.info()
+  const forced = await c.update({ force: true })
+  for (const x of [snap, sess, short]) await x.close()
+  await c.close()
+  return { snapAt, moved, timeouts, local, info: { ...info }, forced }
+})
