@@ -34,6 +34,7 @@
  * when mutations are awaited one by one (test/core/differential.test.ts), so the files
  * interoperate both ways.
  */
+import type { ExtensionEndpoint } from './extensions.js'
 import { HypercoreError } from '../errors.js'
 import type { KeyPair } from '../crypto/types.js'
 import type { Verifier } from '../crypto/verifier.js'
@@ -104,6 +105,8 @@ export interface CoreParts {
 export interface CoreSession {
   close (err?: Error): Promise<void>
   emit (event: string, ...args: unknown[]): boolean
+  /** The session's registered extensions by name: a new peer delivers to them. */
+  readonly extensions?: ReadonlyMap<string, ExtensionEndpoint>
 }
 
 /**

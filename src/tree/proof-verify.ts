@@ -16,12 +16,21 @@ import type { Proof, TreeNode, VerifySignature } from './types.js'
 
 const bad = (msg: string): HypercoreError => HypercoreError.INVALID_PROOF(msg)
 
+export interface VerifyOptions {
+  /**
+   * The upgrade rebuilds a whole tree from length 0, from the proof's nodes alone (a reorg to
+   * a newer fork, or a conflict check, §3.5): its `start` must be 0. Otherwise an upgrade
+   * must extend our tree: start at our length, merging our roots.
+   */
+  fromScratch?: boolean
+}
+
 /**
  * Verifies `proof` against `tree`. Without an upgrade the proven node must equal one we
  * store (that is where non-upgrade proofs get their trust, §3.3.5); with one, the signature
  * is checked through `verifySignature` over the rebuilt roots of the responder's length.
  */
-export async function verifyProof (tree: MerkleTree, proof: Proof, verifySignature?: VerifySignature): Promise<TreeBatch> {
+export async function verifyProof (tree: MerkleTree, proof: Proof, verifySignature?: VerifySignature, opts: VerifyOptions = {}): Promise<TreeBatch> {
   if (!isUint(proof.fork)) throw bad('bad fork')
   if (proof.block && proof.hash) throw bad('proof has both a block and a hash')
   if (!proof.upgrade && proof.fork !== tree.fork) throw bad(`proof without upgrade for fork ${proof.fork}, ours is ${tree.fork}`)
@@ -67,8 +76,14 @@ export async function verifyProof (tree: MerkleTree, proof: Proof, verifySignatu
     const up = proof.upgrade
     if (!verifySignature) throw HypercoreError.BAD_ARGUMENT('an upgrade proof needs a signature verifier')
     if (!isUint(up.start) || !isUint(up.length) || up.length === 0) throw bad('bad upgrade range')
-    if (up.start > tree.length) throw bad(`upgrade starts at ${up.start}, beyond our length ${tree.length}`)
-    const oldRoots = up.start === tree.length ? tree.roots.slice() : await rootsAt(tree, up.start)
+    // An upgrade from inside our tree would be checked against our roots at its start only,
+    // and adopting it would keep the blocks we hold past that start under a tree that never
+    // proved them (§3.5: a second writer's tree that shares our prefix is a conflict, not an
+    // upgrade). So it must start exactly at our length, or from scratch when asked for.
+    if (opts.fromScratch === true ? up.start !== 0 : up.start !== tree.length) {
+      throw bad(`upgrade starts at ${up.start}, not at ${opts.fromScratch === true ? 0 : `our length ${tree.length}`}`)
+    }
+    const oldRoots = opts.fromScratch === true ? [] : tree.roots.slice()
     const used = new Set<TreeNode>()
     let roots = extendRoots(oldRoots, up.start + up.length, up.nodes.slice(), unverified, used, batch)
     let length = up.start + up.length
@@ -197,15 +212,6 @@ function checkNode (n: TreeNode): TreeNode {
     throw bad('malformed node')
   }
   return n
-}
-
-async function rootsAt (tree: MerkleTree, length: number): Promise<TreeNode[]> {
-  try {
-    return await tree.getRoots(length)
-  } catch (err) {
-    if (HypercoreError.is(err, 'BLOCK_NOT_AVAILABLE')) throw bad(`we do not have the roots of length ${length}`)
-    throw err
-  }
 }
 
 function isUint (n: unknown): n is number {

@@ -166,10 +166,10 @@ export function encodeBatch (items: readonly BatchItem[]): Uint8Array {
  * until it returns false. Views only: nothing is allocated per item, so a hostile batch of
  * millions of 1-byte items costs time, not memory.
  */
-export function walkBatch (payload: Uint8Array, onItem: (channel: number, body: Uint8Array) => boolean | void): void {
-  guard(() => {
-    const state: State = { start: 0, end: payload.byteLength, buffer: payload }
-    let channel = readUint(state)
+export function walkBatch (payload: Uint8Array, onItem: (channel: number, body: Uint8Array) => boolean | void, from: BatchPosition | null = null): BatchPosition | null {
+  return guard(() => {
+    const state: State = { start: from?.offset ?? 0, end: payload.byteLength, buffer: payload }
+    let channel = from?.channel ?? readUint(state)
     while (state.start < state.end) {
       const len = readUint(state)
       if (len === 0) {
@@ -179,10 +179,14 @@ export function walkBatch (payload: Uint8Array, onItem: (channel: number, body: 
       if (len > state.end - state.start) throw HypercoreError.DECODING_ERROR('batch item runs past the frame')
       const body = payload.subarray(state.start, state.start + len)
       state.start += len
-      if (onItem(channel, body) === false) return
+      if (onItem(channel, body) === false) return state.start < state.end ? { offset: state.start, channel } : null
     }
+    return null
   })
 }
+
+/** Where a walk stopped inside a batch: the next item's offset and the channel in effect. */
+export interface BatchPosition { offset: number, channel: number }
 
 /** Validates a batch payload's structure and counts its items, without dispatching any. */
 export function countBatchItems (payload: Uint8Array): number {

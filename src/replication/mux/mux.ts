@@ -9,16 +9,21 @@
  * peer before we agree to talk to it (remote opens waiting for a local channel and the
  * messages sent on them) is capped by MuxOptions; everything else is bounded by our own
  * channels.
+ *
+ * Input is read only as fast as we can handle it (inbox.ts): a channel may hold the stream's
+ * input (`holdInput`), and after `maxBusyMs` of dispatching without the event loop getting a
+ * turn the mux stops reading until it has had one, cutting a batch between items if needed.
  */
 import { HypercoreError } from '../../errors.js'
 import { ControlType } from '../../wire/message-types.js'
 import {
-  MAX_BATCH_BYTES, countBatchItems, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem, encodeItemWith,
-  openBody, channelIdBody, walkBatch, type OpenBody
+  MAX_BATCH_BYTES, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem, encodeItemWith,
+  openBody, channelIdBody, type OpenBody
 } from '../../wire/mux-frames.js'
 import { encode, type Codec, type State } from '../../wire/codec.js'
 import { Channel, channelKey } from './channel.js'
 import { Batcher } from './batcher.js'
+import { Inbox } from './inbox.js'
 import { RemoteTable, type RemoteChannel } from './remote-table.js'
 import type { ChannelOptions, MessageStream, MuxOptions, PairNotify } from './types.js'
 import c from 'compact-encoding'
@@ -43,6 +48,8 @@ export class Mux {
   private readonly _notifyAnyId = new Map<string, PairNotify>()
 
   private readonly _batcher: Batcher
+  /** The incoming side's pace: holds and turns (inbox.ts). */
+  private readonly _inbox: Inbox
 
   private readonly _ondata = (frame: unknown): void => this._onframe(frame)
   private readonly _ondrain = (): void => { for (const ch of [...this._channels]) ch._drain() }
@@ -55,6 +62,17 @@ export class Mux {
     this.stream = stream
     this._remote = new RemoteTable(opts.maxUnpairedChannels ?? 4096, opts.maxUnpairedBytes ?? 4 * 1024 * 1024)
     this._batcher = new Batcher((frame) => { if (!this.destroyed) this.stream.write(frame) }, opts.maxBatchBytes ?? MAX_BATCH_BYTES)
+    this._inbox = new Inbox(stream, {
+      destroyed: () => this.destroyed,
+      frame: (frame) => this._handleFrame(frame),
+      item: (channel, body) => {
+        const item = decodeFrame(body, channel)
+        this._dispatch(channel, item.type, item.payload, true)
+      },
+      fail: (err) => this.destroy(err),
+      cork: () => this.cork(),
+      uncork: () => this.uncork()
+    }, opts.maxBusyMs ?? 10)
     stream.on('data', this._ondata)
     stream.on('drain', this._ondrain)
     stream.on('error', this._onerror)
@@ -101,6 +119,22 @@ export class Mux {
   uncork (): void {
     this._batcher.uncork()
   }
+
+  /**
+   * Stops reading the stream until every holder has called `releaseInput`: a channel whose
+   * answers to the peer are behind (the peer sends faster than it reads them) stops taking
+   * more work. Frames already being dispatched finish first.
+   */
+  holdInput (): void {
+    this._inbox.hold()
+  }
+
+  releaseInput (): void {
+    this._inbox.release()
+  }
+
+  /** True while some holder keeps the stream from being read. */
+  get inputHeld (): boolean { return this._inbox.held }
 
   /** Counters for tests and diagnostics: what this peer costs us right now. */
   get stats (): { channels: number, remoteChannels: number, unpairedChannels: number, unpairedBytes: number, batchedBytes: number } {
@@ -196,6 +230,10 @@ export class Mux {
     }
     // Empty frames are keep-alives (§5.4) and carry nothing for us.
     if (frame.byteLength === 0) return
+    this._inbox.push(frame)
+  }
+
+  private _handleFrame (frame: Uint8Array): void {
     try {
       const { channel, type, payload } = decodeFrame(frame)
       this._dispatch(channel, type, payload, false)
@@ -227,21 +265,7 @@ export class Mux {
   }
 
   private _onbatch (payload: Uint8Array): void {
-    // Validate the whole batch first, so a malformed tail dispatches nothing; and, like
-    // protomux, answer a multi-item batch with a batch (§5.5).
-    const cork = countBatchItems(payload) > 1
-    if (cork) this.cork()
-    try {
-      walkBatch(payload, (channel, body) => {
-        if (this.destroyed) return false
-        const item = decodeFrame(body, channel)
-        this._dispatch(channel, item.type, item.payload, true)
-      })
-    } catch (err) {
-      this.destroy(err) // first, so the replies corked so far are dropped, not flushed
-    } finally {
-      if (cork) this.uncork()
-    }
+    this._inbox.batch(payload)
   }
 
   private _onmessage (remoteId: number, type: number, payload: Uint8Array): void {
@@ -361,6 +385,7 @@ export class Mux {
     this.destroyed = true
     this.stream.removeListener('data', this._ondata)
     this.stream.removeListener('drain', this._ondrain)
+    this._inbox.clear()
     this._batcher.clear()
     for (const remote of [...this._remote.byId.values()]) if (remote.channel === null) this._remote.drop(remote)
     for (const ch of [...this._channels]) this._teardown(ch, true)

@@ -26,6 +26,9 @@ export interface MessageStream {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   removeListener (event: string, listener: (...args: any[]) => void): unknown
   readonly destroyed?: boolean
+  /** Stop / restart `'data'` events (streamx and Node readables). Without them the mux cannot hold input. */
+  pause?: () => unknown
+  resume?: () => unknown
 }
 
 /** A handler may be sync or async; a throw or rejection destroys the stream (a closed channel's are dropped). */
@@ -77,4 +80,10 @@ export interface MuxOptions {
   maxUnpairedBytes?: number
   /** A corked batch is written out once it reaches this size. Default 8 MiB (§5.5). */
   maxBatchBytes?: number
+  /**
+   * Milliseconds of dispatching incoming messages without giving the event loop a turn,
+   * after which the mux stops reading until it has had one (a batch is continued where it
+   * stopped). Default 25.
+   */
+  maxBusyMs?: number
 }

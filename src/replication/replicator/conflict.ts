@@ -14,8 +14,10 @@ import { rootsHash } from '../../tree/nodes.js'
 import { verifyProof } from '../../tree/proof-verify.js'
 import type { DataMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
+import type { Replicator } from './replicator.js'
+import { answer } from './serve.js'
 
-/** How long a paused peer has to answer the check before its original error ends it. */
+/** How long a paused peer has to answer the check before its original error ends it (the replicator passes its request timeout). */
 export const CONFLICT_CHECK_TIMEOUT = 10000
 
 /**
@@ -59,7 +61,7 @@ export async function checkConflict (core: Core, data: DataMessage): Promise<Con
   if (up === null || up.start !== 0) return null
   // Only the upgrade counts: the signed roots from length 0, built from the peer's nodes alone.
   const proof: DataMessage = { ...data, block: null, hash: null, seek: null, manifest: null }
-  await verifyProof(core.tree, proof, (hash, length, fork, sig) => core.verifier.verify(hash, length, fork, sig))
+  await verifyProof(core.tree, proof, (hash, length, fork, sig) => core.verifier.verify(hash, length, fork, sig), { fromScratch: true })
   // Another fork is a reorg (handled through sync), not a conflict.
   if (data.fork !== core.fork) return null
   const length = up.length
@@ -77,3 +79,37 @@ export async function checkConflict (core: Core, data: DataMessage): Promise<Con
   return { length, fork: data.fork }
 }
 
+
+/**
+ * A `data` with request 0 (§3.5): the answer to our conflict check, or a peer showing us its
+ * tree unasked. A bad proof ends the connection (INVALID_SIGNATURE / INVALID_PROOF); a validly
+ * signed, different tree is a conflict; a tree that agrees with ours leaves the failure that
+ * made us ask (if any) to end the connection.
+ */
+export async function onConflictCheck (rep: Replicator, peer: Peer, m: DataMessage): Promise<void> {
+  const core = rep.core
+  let conflict: Conflict | null
+  try {
+    conflict = await checkConflict(core, m)
+  } catch (err) {
+    endConflictCheck(peer)
+    throw err
+  }
+  const original = endConflictCheck(peer)
+  if (conflict !== null) {
+    // hypercore@10 emits (proof.upgrade.length, proof.fork, proof) on every session.
+    rep.emit('conflict', conflict.length, conflict.fork, m)
+    // §3.5: show every peer our own tree from 0 (so this one sees the conflict too), close
+    // the channels and every session of the core, and end this connection.
+    const ours = await answer(core, { id: 0, fork: core.fork, block: null, hash: null, seek: null, upgrade: { start: 0, length: core.length }, manifest: false, priority: 0 })
+    if (ours !== null) for (const p of [...rep.peers]) if (!p.closed) p.sendData(ours)
+    const err = HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
+    // The throw ends this connection with CONFLICT once our tree is written; the sessions
+    // close after that (closing them first would close its channel quietly instead).
+    const stream = peer.stream
+    if (stream.destroyed) rep.closeSessions(err)
+    else stream.once('close', () => rep.closeSessions(err))
+    throw err
+  }
+  if (original !== null) throw original
+}

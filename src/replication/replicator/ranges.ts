@@ -42,8 +42,8 @@ export class RangeHandle extends EventEmitter {
   readonly linear: boolean
   destroyed = false
   private readonly _rep: Replicator
-  /** Blocks of the range counted as stored (a prefix + sparse pages, not one entry per block). */
-  private readonly _have = new RemoteBitfield()
+  /** Blocks of the range counted as stored (runs + sparse pages, not one entry per block; never forgets). */
+  private readonly _have = new RemoteBitfield({ maxRuns: Infinity })
   private _count = 0
   private _bytes = 0
   private _cursor = 0

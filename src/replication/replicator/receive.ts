@@ -25,8 +25,9 @@ export function matches (req: Outstanding, data: DataMessage): boolean {
   if ((r.hash === null) !== (data.hash === null)) return false
   if (r.hash !== null && data.hash!.index !== r.hash.index) return false
   if (data.seek !== null && (r.seek === null || data.seek.bytes !== r.seek.bytes)) return false
-  if (data.upgrade !== null && r.upgrade === null) return false
-  if (r.upgrade !== null && data.upgrade !== null && data.upgrade.start !== r.upgrade.start) return false
+  // An upgrade asked for must come with one: `data` proving nothing is no answer (noData is).
+  if ((data.upgrade === null) !== (r.upgrade === null)) return false
+  if (r.upgrade !== null && data.upgrade!.start !== r.upgrade.start) return false
   return true
 }
 
@@ -36,6 +37,13 @@ export interface Applied {
   changed: boolean
   /** The block's stored size when the block was new. */
   blockBytes: number
+  /**
+   * Our tree moved on since the request (another peer's upgrade, a reorg): the answer was
+   * dropped unverified. Not the peer's fault; ask again if still needed.
+   */
+  stale: boolean
+  /** For an upgrade: the signed length it proved. */
+  provenLength: number
 }
 
 /**
@@ -44,13 +52,25 @@ export interface Applied {
  */
 export async function applyData (core: Core, req: Outstanding, data: DataMessage, hint: ReorgHint | null = null): Promise<Applied> {
   let blockBytes = 0
+  let stale = false
+  let provenLength = 0
   const verifySignature = (hash: Uint8Array, length: number, fork: number, sig: Uint8Array): boolean => core.verifier.verify(hash, length, fork, sig)
   const changed = await core.insertVerified(async (tree): Promise<VerifiedProof> => {
     const reorg = req.kind === 'reorg'
+    const moot = (): VerifiedProof => {
+      stale = true
+      return { batch: tree.batch(), block: null }
+    }
     // Our own fork moved on since we asked (a reorg from another peer): the answer is moot.
-    if (!reorg && tree.fork !== req.message.fork) return { batch: tree.batch(), block: null }
-    if (reorg && data.fork <= tree.fork) return { batch: tree.batch(), block: null }
-    const batch = await verifyProof(tree, data, verifySignature)
+    if (!reorg && tree.fork !== req.message.fork) return moot()
+    if (reorg && data.fork <= tree.fork) return moot()
+    // An upgrade made for a shorter tree of ours (another peer's upgrade landed first) is
+    // dropped, never verified against our roots at its start: adopting it would keep the
+    // blocks we got meanwhile under a tree that did not prove them (§3.5). Asked again from
+    // our length, a second writer's tree fails its signature and the conflict check finds it.
+    if (!reorg && data.upgrade !== null && data.upgrade.start !== tree.length) return moot()
+    const batch = await verifyProof(tree, data, verifySignature, { fromScratch: reorg })
+    if (batch.upgraded) provenLength = batch.length
     if (reorg) {
       if (data.upgrade === null) throw HypercoreError.INVALID_PROOF('a reorg answer must carry an upgrade')
       // The narrowed prefix (reorg.ts) holds while our fork is the one it was found on.
@@ -61,7 +81,7 @@ export async function applyData (core: Core, req: Outstanding, data: DataMessage
     if (block !== null) blockBytes = block.value.byteLength
     return { batch, block }
   })
-  return { changed, blockBytes: changed ? blockBytes : 0 }
+  return { changed, blockBytes: changed ? blockBytes : 0, stale, provenLength }
 }
 
 /**

@@ -32,7 +32,7 @@ export async function narrowReorg (core: Core, peer: Peer, data: DataMessage): P
   const tree = core.tree
   const fork = tree.fork
   const upgradeOnly: DataMessage = { ...data, block: null, hash: null, seek: null, manifest: null }
-  const batch = await verifyProof(tree, upgradeOnly, (hash, length, f, sig) => core.verifier.verify(hash, length, f, sig))
+  const batch = await verifyProof(tree, upgradeOnly, (hash, length, f, sig) => core.verifier.verify(hash, length, f, sig), { fromScratch: true })
   let ancestors = 0
   for (const root of batch.roots) {
     if (await same(tree, root)) {
@@ -93,5 +93,6 @@ function askHash (peer: Peer, fork: number, index: number): Promise<DataMessage 
     const req: Outstanding = { peer, kind: 'hash', message, priority: 1, resolve }
     peer.inflight.set(message.id, req)
     peer.sendRequest(message)
+    peer.host.watch() // a peer that never answers times out (health.ts): the lower bound then stands
   })
 }

@@ -3,27 +3,31 @@
  * The replicator of one core: its peers (one per connection), the core's replication hook
  * (`get` → fetch a block, `update` → find a longer signed length), and the reactions to what
  * peers say (§5.7). Choosing what to request from whom is scheduler.ts; answering is
- * serve.ts; checking and storing answers is receive.ts; download ranges are ranges.ts.
+ * serve.ts; checking and storing answers is receive.ts; download ranges are ranges.ts;
+ * telling peers what changed is announce.ts; timeouts, strikes and drops are watchdog.ts
+ * and health.ts; what peers claim to have is remote-bitfield.ts, within budget.ts.
  */
 import { HypercoreError } from '../../errors.js'
+import { HYPERCORE_PROTOCOL } from '../../wire/message-types.js'
 import type { Core, CoreUpdate } from '../../core/core.js'
 import type { ReplicatorHook } from '../../core/waits.js'
 import { discoveryKey } from '../../crypto/index.js'
 import type { BitfieldMessage, CancelMessage, DataMessage, NoDataMessage, RangeMessage, RequestMessage, SyncMessage, WantMessage } from '../../wire/messages.js'
 import type { Mux } from '../mux/index.js'
 import type { SecretStream } from '../secret-stream/index.js'
+import { Budget, DEFAULT_CORE_BITFIELD_BYTES, DEFAULT_PEER_BITFIELD_BYTES, processBitfieldBudget } from './budget.js'
 import { canUpgradeTo, holdsRootsAt } from './can-upgrade.js'
-import { checkConflict, endConflictCheck, startConflictCheck, type Conflict } from './conflict.js'
+import { endConflictCheck, onConflictCheck, startConflictCheck } from './conflict.js'
+import { Announcer } from './announce.js'
+import type { HealthPolicy } from './health.js'
 import { Peer, type PeerHost } from './peer.js'
-import { narrowReorg } from './reorg.js'
-import { applyData, matches } from './receive.js'
-import { Scheduler } from './scheduler.js'
-import { answer, answerWant, cancelRequest, queueRequest } from './serve.js'
-import { DEFAULT_MAX_REMOTE_QUEUE, type Outstanding, type ReplicatorOptions } from './types.js'
 import { RangeDownloads, type RangeHandle, type RangeSpec } from './ranges.js'
-
-/** Download announcements sent as one batch at most (see `_announceDownload`). */
-const ANNOUNCE_BATCH = 32
+import { applyData, matches } from './receive.js'
+import { narrowReorg } from './reorg.js'
+import { Scheduler } from './scheduler.js'
+import { cancelRequest, queueRequest, queueWant, type ServeContext } from './serve.js'
+import { DEFAULT_MAX_REMOTE_QUEUE, DEFAULT_MAX_STRIKES, DEFAULT_REQUEST_TIMEOUT, type Outstanding, type ReplicatorOptions } from './types.js'
+import { Watchdog } from './watchdog.js'
 
 export class Replicator implements ReplicatorHook, PeerHost {
   readonly core: Core
@@ -33,20 +37,34 @@ export class Replicator implements ReplicatorHook, PeerHost {
   readonly peers: Peer[] = []
   readonly scheduler: Scheduler
   readonly ranges: RangeDownloads
-  private readonly _maxRemoteQueue: number
+  /** What all peers' availability announcements of this core take (its parent: `processBitfieldBudget`). */
+  readonly bitfieldBudget: Budget
+  readonly peerBitfieldBytes: number
+  readonly policy: HealthPolicy
+  private readonly _serve: ServeContext
+  private readonly _watchdog: Watchdog
+  private readonly _announcer: Announcer
   private readonly _pending = new Set<Peer>()
+  /** Connections whose remote opens for our core we accept (see `_pairOn`). */
+  private readonly _pairedMuxes = new Set<Mux>()
   private _updateWaiters: Array<() => void> = []
   private readonly _unlisten: () => void
   private _closed = false
-  /** Downloads to announce, as (start, length) pairs (see `_announceDownload`). */
-  private _downloaded: number[] = []
-  private _announceTimer: ReturnType<typeof setTimeout> | null = null
 
   private constructor (core: Core, opts: ReplicatorOptions) {
     this.core = core
     this.key = core.key
     this.discoveryKey = discoveryKey(core.key)
-    this._maxRemoteQueue = opts.maxRemoteQueue ?? DEFAULT_MAX_REMOTE_QUEUE
+    this.policy = { requestTimeout: opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, maxStrikes: opts.maxStrikes ?? DEFAULT_MAX_STRIKES }
+    this.bitfieldBudget = new Budget(opts.maxCoreBitfieldBytes ?? DEFAULT_CORE_BITFIELD_BYTES, processBitfieldBudget)
+    this.peerBitfieldBytes = opts.maxPeerBitfieldBytes ?? DEFAULT_PEER_BITFIELD_BYTES
+    this._serve = {
+      core,
+      maxQueue: opts.maxRemoteQueue ?? DEFAULT_MAX_REMOTE_QUEUE,
+      onupload: (peer, index, bytes) => this.emit('upload', index, bytes, peer)
+    }
+    this._watchdog = new Watchdog(this)
+    this._announcer = new Announcer(this)
     this.scheduler = new Scheduler(this, opts)
     this.ranges = new RangeDownloads(this)
     this._unlisten = core.onUpdate(u => this._onlocal(u))
@@ -63,7 +81,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
   /** Joins a connection: one channel on its mux, opened once the handshake hash is known. */
   attach (mux: Mux, stream: SecretStream): void {
     if (this._closed || mux.destroyed) return
-    if (mux.opened({ protocol: 'hypercore/alpha', id: this.discoveryKey })) return
+    this._pairOn(mux, stream)
+    if (mux.opened({ protocol: HYPERCORE_PROTOCOL, id: this.discoveryKey })) return
     let peer: Peer
     try {
       peer = new Peer(this, mux, stream)
@@ -75,6 +94,18 @@ export class Replicator implements ReplicatorHook, PeerHost {
     const open = (): void => { if (!peer.closed && !this._closed) peer.open() }
     if (stream.handshakeHash !== null) open()
     else void stream.opened.then(ok => { if (ok) open() })
+  }
+
+  /**
+   * While we replicate over `mux`, a remote open for our core with no channel of ours waiting
+   * gets one (hypercore@10 pairs the same way). That is how the two sides meet when the other
+   * rejected our open because its core was not open yet, and then opened its own.
+   */
+  private _pairOn (mux: Mux, stream: SecretStream): void {
+    if (this._pairedMuxes.has(mux)) return
+    this._pairedMuxes.add(mux)
+    mux.pair({ protocol: HYPERCORE_PROTOCOL, id: this.discoveryKey }, () => this.attach(mux, stream))
+    stream.once('close', () => this._pairedMuxes.delete(mux))
   }
 
   // --- ReplicatorHook ----------------------------------------------------------------------
@@ -90,6 +121,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
     await new Promise<void>(resolve => {
       this._updateWaiters.push(resolve)
       this.checkUpdates()
+      if (this._updateWaiters.length > 0) this.watch() // its deadlines need a clock
     })
     return this.core.length !== before.length || this.core.fork !== before.fork
   }
@@ -101,10 +133,11 @@ export class Replicator implements ReplicatorHook, PeerHost {
   close (): void {
     if (this._closed) return
     this._closed = true
-    if (this._announceTimer !== null) clearTimeout(this._announceTimer)
-    this._announceTimer = null
-    this._downloaded = []
+    this._watchdog.close()
+    this._announcer.close()
     this._unlisten()
+    for (const mux of this._pairedMuxes) mux.unpair({ protocol: HYPERCORE_PROTOCOL, id: this.discoveryKey })
+    this._pairedMuxes.clear()
     for (const p of [...this.peers, ...this._pending]) p.close()
     this.scheduler.abort(HypercoreError.SESSION_CLOSED())
     this.ranges.abort(HypercoreError.SESSION_CLOSED())
@@ -112,17 +145,40 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (this.core.replicator === this) this.core.replicator = null
   }
 
-  /** Re-checks the `update()` waiters: done when nobody can give us more right now. */
+  /**
+   * Re-checks the `update()` waiters: done when nobody can give us more right now. Each thing
+   * waited for has a deadline (`requestTimeout`): a peer whose channel does not open, that
+   * does not sync, or that claims a longer length but does not acknowledge ours is waited for
+   * that long, and an upgrade request times out (health.ts), so no peer holds `update()`.
+   */
   checkUpdates (): void {
     if (this._updateWaiters.length === 0) return
     if (!this._closed) {
+      const now = Date.now()
+      const recent = (t: number): boolean => now - t < this.policy.requestTimeout
+      const length = this.core.length
       if (this.core.findingPeers > 0 && this.peers.length === 0) return
-      if (this._pending.size > 0) return
-      if (this.peers.some(p => !p.remoteSynced)) return
-      if (this.scheduler.upgrading || this.peers.some(p => this.scheduler.canUpgradeFrom(p, true))) return
+      for (const p of this._pending) if (recent(p.createdAt)) return
+      if (this.peers.some(p => !p.remoteSynced && recent(p.openedAt))) return
+      if (this.scheduler.upgrading) return
+      if (this.peers.some(p => this.scheduler.canUpgradeFrom(p, true, now) && (p.lengthAcked === length || p.remoteFork !== this.core.fork || recent(Math.max(p.syncedAt, p.syncSentAt))))) return
     }
     for (const w of this._updateWaiters.splice(0)) w()
   }
+
+  /** Starts the clock that times requests out and `update()` waits (stops by itself when idle). */
+  watch (): void {
+    if (!this._closed) this._watchdog.watch()
+  }
+
+  /** A failure of `peer`: a strike and a backoff, or the end of its connection (watchdog.ts). */
+  fail (peer: Peer, err: HypercoreError): void {
+    this._watchdog.fail(peer, err)
+  }
+
+  /** Some `update()` is waiting. */
+  get updating (): boolean { return this._updateWaiters.length > 0 }
+
 
   // --- events on every session -------------------------------------------------------------
 
@@ -131,7 +187,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   /** Closes every session of the core (the last one closes the core and this replicator). */
-  private _closeSessions (err: Error): void {
+  closeSessions (err: Error): void {
     for (const s of [...this.core.sessions]) {
       void s.close(err).catch(() => {})
     }
@@ -143,12 +199,18 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (this._closed) { peer.close(); return }
     this._pending.delete(peer)
     this.peers.push(peer)
+    peer.openedAt = Date.now()
     // §5.7: sync, then our contiguous prefix, as one batch.
     peer.channel.cork()
     this.sendSync(peer)
     const contig = Math.min(this.core.contiguousLength, this.core.length)
-    if (contig > 0) peer.sendRange(false, 0, contig)
+    if (contig > 0) {
+      peer.sendRange(false, 0, contig)
+      peer.sentContig = contig
+    }
     peer.channel.uncork()
+    // hypercore@10: a new peer delivers to every extension of every session of the core.
+    for (const s of this.core.sessions) for (const [name, ext] of s.extensions ?? []) peer.extensions.set(name, ext)
     this.emit('peer-add', peer)
     this.scheduler.kick()
   }
@@ -156,7 +218,10 @@ export class Replicator implements ReplicatorHook, PeerHost {
   onclose (peer: Peer): void {
     endConflictCheck(peer)
     for (const w of peer.drainWaiters.splice(0)) w()
-    peer.remoteQueue.length = 0
+    peer.remoteWork.clear()
+    peer.releaseInput()
+    peer.remoteBitfield.dispose()
+    this._watchdog.forget(peer)
     if (this._pending.delete(peer)) { this.checkUpdates(); return }
     const i = this.peers.indexOf(peer)
     if (i === -1) return
@@ -168,6 +233,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   ondrain (peer: Peer): void {
+    peer.flushHeld()
     for (const w of peer.drainWaiters.splice(0)) w()
   }
 
@@ -176,6 +242,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (forkChanged || m.length < peer.remoteLength) peer.remoteBitfield.truncate(m.length)
     if (forkChanged || m.length !== peer.remoteLength || m.canUpgrade) peer.upgradeRefused = false
     peer.remoteSynced = true
+    peer.syncedAt = Date.now()
     peer.remoteFork = m.fork
     peer.remoteLength = m.length
     peer.remoteCanUpgrade = m.canUpgrade
@@ -188,32 +255,44 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   onrequest (peer: Peer, m: RequestMessage): void {
-    queueRequest(this.core, peer, m, this._maxRemoteQueue, (index, bytes) => this.emit('upload', index, bytes, peer))
+    queueRequest(this._serve, peer, m)
   }
 
   oncancel (peer: Peer, m: CancelMessage): void { cancelRequest(peer, m.request) }
 
   async ondata (peer: Peer, m: DataMessage): Promise<void> {
-    if (m.request === 0) return this._onconflictCheck(peer, m)
+    if (m.request === 0) return onConflictCheck(this, peer, m)
     const req = peer.inflight.get(m.request)
     if (req === undefined) {
       if (peer.cancelled.delete(m.request)) return // we gave up on it; the answer crossed our cancel
       throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
     }
-    if (req.kind === 'hash') { // its waiter (reorg narrowing) verifies it
-      req.resolve!(matches(req, m) ? m : null)
-      this.scheduler.settle(req)
-      return
-    }
     if (!matches(req, m)) {
+      // `data` that is not what was asked (nothing, another block, no upgrade) is never an
+      // honest answer: refused, and a strike (no re-asking it in a loop, health.ts).
       this.scheduler.settle(req)
       this.scheduler.refused(req)
+      this.fail(peer, HypercoreError.PROTOCOL_ERROR(`answer to request ${m.request} does not match it`))
+      this.scheduler.kick()
+      this.checkUpdates()
+      return
+    }
+    if (req.kind === 'hash') { // its waiter (reorg narrowing) verifies it
+      req.resolve!(m)
+      this.scheduler.settle(req)
       return
     }
     this.scheduler.answered(req)
     try {
       const hint = req.kind === 'reorg' ? await narrowReorg(this.core, peer, m) : null
       const applied = await applyData(this.core, req, m, hint)
+      if (applied.stale) return // our tree moved on meanwhile: nothing stored; asked again if still needed
+      peer.health.good()
+      if ((req.kind === 'upgrade' || req.kind === 'reorg') && applied.provenLength < req.target!) {
+        // It claimed (and was asked for) more than it proved.
+        peer.upgradeRefused = true
+        this.fail(peer, HypercoreError.PROTOCOL_ERROR(`peer claimed length ${req.target!} but proved ${applied.provenLength}`))
+      }
       if (applied.blockBytes > 0 && m.block !== null) {
         this.ranges.ondownload(m.block.index, applied.blockBytes)
         this.emit('download', m.block.index, applied.blockBytes, peer)
@@ -225,7 +304,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
         // A proof on another fork cannot be a conflict: this connection ends at once (the mux
         // destroys its own stream). Otherwise §3.5: ask for its tree from 0 first.
         if (req.kind === 'reorg') throw err
-        startConflictCheck(this.core, peer, err)
+        startConflictCheck(this.core, peer, err, this.policy.requestTimeout)
         return
       }
       if (HypercoreError.is(err, 'SESSION_CLOSED')) return
@@ -250,12 +329,16 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (req === undefined) return
     this.scheduler.settle(req) // a hash request's waiter gets null there
     if (req.kind === 'hash') return
+    // A block it dropped before answering (its `range{drop}` came first) is an honest refusal.
+    const claimed = req.message.block === null || peer.remoteBitfield.get(req.message.block.index)
     this.scheduler.refused(req)
+    // One refusal can be honest (a race with a clear or a truncation); a run of them is not.
+    if (claimed && peer.health.refused()) this.fail(peer, HypercoreError.PROTOCOL_ERROR('peer keeps refusing what it announced'))
     this.scheduler.kick()
     this.checkUpdates()
   }
 
-  onwant (peer: Peer, m: WantMessage): Promise<void> { return answerWant(this.core, peer, m) }
+  onwant (peer: Peer, m: WantMessage): void { queueWant(this._serve, peer, m) }
 
   onbitfield (peer: Peer, m: BitfieldMessage): void {
     peer.remoteBitfield.applyWords(m.start, m.bitfield)
@@ -266,39 +349,6 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (m.drop) peer.remoteBitfield.clearRange(m.start, m.length)
     else peer.remoteBitfield.setRange(m.start, m.length)
     this.scheduler.kick()
-  }
-
-  /**
-   * A `data` with request 0 (§3.5): the answer to our conflict check, or a peer showing us
-   * its tree unasked. A bad proof ends the connection (INVALID_SIGNATURE / INVALID_PROOF); a
-   * validly signed, different tree is a conflict; a tree that agrees with ours leaves the
-   * failure that made us ask (if any) to end the connection.
-   */
-  private async _onconflictCheck (peer: Peer, m: DataMessage): Promise<void> {
-    let conflict: Conflict | null
-    try {
-      conflict = await checkConflict(this.core, m)
-    } catch (err) {
-      endConflictCheck(peer)
-      throw err
-    }
-    const original = endConflictCheck(peer)
-    if (conflict !== null) {
-      // hypercore@10 emits (proof.upgrade.length, proof.fork, proof) on every session.
-      this.emit('conflict', conflict.length, conflict.fork, m)
-      // §3.5: show every peer our own tree from 0 (so this one sees the conflict too), close
-      // the channels and every session of the core, and end this connection.
-      const ours = await answer(this.core, { id: 0, fork: this.core.fork, block: null, hash: null, seek: null, upgrade: { start: 0, length: this.core.length }, manifest: false, priority: 0 })
-      if (ours !== null) for (const p of [...this.peers]) if (!p.closed) p.sendData(ours)
-      const err = HypercoreError.CONFLICT(`Two conflicting signatures exist for length ${conflict.length}`)
-      // The throw ends this connection with CONFLICT once our tree is written; the sessions
-      // close after that (closing them first would close its channel quietly instead).
-      const stream = peer.stream
-      if (stream.destroyed) this._closeSessions(err)
-      else stream.once('close', () => this._closeSessions(err))
-      throw err
-    }
-    if (original !== null) throw original
   }
 
   // --- our side ------------------------------------------------------------------------------
@@ -331,48 +381,9 @@ export class Replicator implements ReplicatorHook, PeerHost {
     this.sendSync(peer) // with the answer (or a new check, when fork or length moved meanwhile)
   }
 
-  /**
-   * A downloaded block is announced with its own `range` message, as before, but the
-   * announcements made before the next macrotask leave together as one mux batch (§5.5):
-   * blocks are stored one per microtask chain (the core's lock), so a microtask would batch
-   * nothing; a 0 ms timer batches a whole burst of answers into one encrypted message.
-   */
-  private _announceDownload (start: number, end: number): void {
-    this._downloaded.push(start, end - start)
-    // A download that never yields to a macrotask still announces every ANNOUNCE_BATCH blocks.
-    if (this._downloaded.length >= 2 * ANNOUNCE_BATCH) this._flushAnnouncements()
-    else if (this._announceTimer === null) this._announceTimer = setTimeout(() => this._flushAnnouncements(), 0)
-  }
-
-  private _flushAnnouncements (): void {
-    if (this._announceTimer !== null) clearTimeout(this._announceTimer)
-    this._announceTimer = null
-    const ranges = this._downloaded
-    this._downloaded = []
-    for (const peer of this.peers) {
-      peer.channel.cork()
-      for (let i = 0; i < ranges.length; i += 2) peer.sendRange(false, ranges[i]!, ranges[i + 1]!)
-      peer.channel.uncork()
-    }
-  }
-
-  /** A change to the core (ours or one a peer proved): tell every peer (§5.7). */
+  /** A change to the core (ours or one a peer proved): peers, gets and ranges hear of it. */
   private _onlocal (u: CoreUpdate): void {
-    for (const peer of this.peers) {
-      if (u.type === 'append' && this.core.writable) {
-        peer.channel.cork()
-        peer.sendRange(false, u.start, u.end - u.start)
-        this.sendSync(peer)
-        peer.channel.uncork()
-      } else if (u.type === 'download') {
-        continue // announced in bulk, below
-      } else if (u.type === 'clear') {
-        peer.sendRange(true, u.start, u.end - u.start)
-      } else {
-        this.sendSync(peer)
-      }
-    }
-    if (u.type === 'download') this._announceDownload(u.start, u.end)
+    this._announcer.onlocal(u)
     if (u.type === 'download' || (u.type === 'append' && this.core.writable)) this.scheduler.storedRange(u.start, u.end)
     if (u.type !== 'download') this.scheduler.kick()
     this.ranges.onlocal(u)

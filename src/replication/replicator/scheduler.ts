@@ -1,18 +1,21 @@
 /**
  * @module replication/replicator/scheduler
- * What to request from whom (§5.7): one upgrade at a time from a longer peer that acked our
- * length (or a reorg request when a peer is on a newer fork, §3.5); blocks only from peers
- * that said they have them (else a `want` for the segment, once per peer), spread over the
- * peers with the fewest requests in flight and at most `maxInflight` per peer. `get`s go
- * first, then download ranges. Each block is in flight to one peer at a time; a request the
- * caller gave up on, or whose block came another way, is cancelled.
+ * What to request from whom (§5.7): upgrades from the longest peers that acked our length,
+ * at most MAX_UPGRADES at once and each to a different peer, so one that claims more than it
+ * proves cannot hold `update()` alone (or a reorg request when a peer is on a newer fork,
+ * §3.5); blocks only from peers that said they have them (else a `want` for the segment, once
+ * per peer), spread over the peers with the fewest requests in flight and at most
+ * `maxInflight` per peer. `get`s go first, then download ranges. Each block is in flight to
+ * one peer at a time; a request the caller gave up on, or whose block came another way, is
+ * cancelled. Peers in a backoff (health.ts) get nothing new; a peer whose oldest request
+ * timed out loses every request, and they go to others (`timeout`).
  */
 import { HypercoreError } from '../../errors.js'
 import { BITS_PER_PAGE } from '../../core/format/bitfield-file.js'
 import type { RequestMessage } from '../../wire/messages.js'
 import type { Peer } from './peer.js'
 import type { Replicator } from './replicator.js'
-import { DEFAULT_MAX_INFLIGHT, WANT_SEGMENT, tick, type Outstanding, type ReplicatorOptions } from './types.js'
+import { DEFAULT_MAX_INFLIGHT, MAX_UPGRADES, WANT_SEGMENT, tick, type Outstanding, type ReplicatorOptions } from './types.js'
 
 /** Free slots a peer needs before a range pass refills them (see `canRefill`). */
 const REFILL_BATCH = 8
@@ -30,7 +33,8 @@ export class Scheduler {
   private readonly _wants = new Map<number, Set<Waiter>>()
   /** The one request in flight per block. */
   private readonly _blocks = new Map<number, Outstanding>()
-  private _upgrade: Outstanding | null = null
+  /** Upgrade (and reorg) requests in flight, each to a different peer. */
+  private readonly _upgrades = new Set<Outstanding>()
   private _kicked = false
 
   constructor (rep: Replicator, opts: ReplicatorOptions) {
@@ -39,7 +43,7 @@ export class Scheduler {
     this._eager = opts.eagerUpgrade !== false
   }
 
-  get upgrading (): boolean { return this._upgrade !== null }
+  get upgrading (): boolean { return this._upgrades.size > 0 }
   get inflightBlocks (): number { return this._blocks.size }
 
   /** Resolves once block `index` is stored; an aborted signal drops (and cancels) the want. */
@@ -72,9 +76,9 @@ export class Scheduler {
   }
 
   /** Whether `peer` can give us a longer signed length now (`acked`: also before it acked ours). */
-  canUpgradeFrom (peer: Peer, acked = false): boolean {
+  canUpgradeFrom (peer: Peer, acked = false, now = Date.now()): boolean {
     const core = this.rep.core
-    if (!peer.remoteSynced || peer.upgradeRefused || !peer.usable) return false
+    if (!peer.remoteSynced || peer.upgradeRefused || !peer.available(now)) return false
     if (peer.remoteFork > core.fork) return peer.remoteLength > 0
     return peer.remoteFork === core.fork && peer.remoteCanUpgrade && peer.remoteLength > core.length &&
       (acked || peer.lengthAcked === core.length)
@@ -119,7 +123,7 @@ export class Scheduler {
   private _unclaim (req: Outstanding): void {
     req.peer.inflight.delete(req.message.id)
     if (req.message.block !== null && this._blocks.get(req.message.block.index) === req) this._blocks.delete(req.message.block.index)
-    if (this._upgrade === req) this._upgrade = null
+    this._upgrades.delete(req)
   }
 
   /**
@@ -142,7 +146,25 @@ export class Scheduler {
   /** noData, or an answer that did not match: do not ask that peer for it again. */
   refused (req: Outstanding): void {
     if (req.kind === 'block' && req.message.block !== null) req.peer.remoteBitfield.clearRange(req.message.block.index, 1)
-    else req.peer.upgradeRefused = true
+    else if (req.kind !== 'hash') req.peer.upgradeRefused = true
+  }
+
+  /**
+   * The peer's oldest request waited a whole timeout: every request in flight to it is given
+   * up (cancelled on the wire, so a late answer is dropped quietly) and goes to other peers
+   * on the next pass; it is not asked for an upgrade again until its next sync.
+   */
+  timeout (peer: Peer): void {
+    peer.channel.cork()
+    try {
+      for (const req of [...peer.inflight.values()]) {
+        this.settle(req)
+        if (req.kind === 'upgrade' || req.kind === 'reorg') peer.upgradeRefused = true
+        peer.sendCancel(req.message.id)
+      }
+    } finally {
+      peer.channel.uncork()
+    }
   }
 
   /** Storing an answer failed locally (not the peer's fault): the `get`s for it fail. */
@@ -176,8 +198,9 @@ export class Scheduler {
     if (core.bitfield.isLoaded(Math.floor(index / BITS_PER_PAGE)) && core.bitfield.has(index)) return 'sent'
     let best: Peer | null = null
     let anyHas = false
+    const now = Date.now()
     for (const p of this.rep.peers) {
-      if (!p.usable || !p.remoteSynced || p.remoteFork !== core.fork || !p.remoteBitfield.get(index)) continue
+      if (!p.available(now) || !p.remoteSynced || p.remoteFork !== core.fork || !p.remoteBitfield.get(index)) continue
       anyHas = true
       if (p.inflight.size >= this.maxInflight) continue
       if (best === null || p.inflight.size < best.inflight.size) best = p
@@ -198,7 +221,8 @@ export class Scheduler {
 
   /** True while some peer has a free slot (ranges stop filling when none does). */
   hasCapacity (): boolean {
-    return this.rep.peers.some(p => p.usable && p.inflight.size < this.maxInflight)
+    const now = Date.now()
+    return this.rep.peers.some(p => p.available(now) && p.inflight.size < this.maxInflight)
   }
 
   /**
@@ -209,7 +233,8 @@ export class Scheduler {
    */
   canRefill (): boolean {
     const free = Math.min(REFILL_BATCH, this.maxInflight)
-    return this.rep.peers.some(p => p.usable && p.inflight.size <= this.maxInflight - free)
+    const now = Date.now()
+    return this.rep.peers.some(p => p.available(now) && p.inflight.size <= this.maxInflight - free)
   }
 
   private _run (): void {
@@ -230,32 +255,51 @@ export class Scheduler {
   }
 
   private _maybeUpgrade (): void {
-    if (this._upgrade !== null) return
+    if (this._upgrades.size >= MAX_UPGRADES) return
     const core = this.rep.core
-    const wanted = this._eager || this._wants.size > 0
-    let best: Peer | null = null
-    for (const p of this.rep.peers) {
-      if (!this.canUpgradeFrom(p) || p.inflight.size >= this.maxInflight) continue
-      if (p.remoteFork > core.fork) { best = p; break }
-      if (wanted && (best === null || p.remoteLength > best.remoteLength)) best = p
+    const now = Date.now()
+    const asked = new Set<Peer>()
+    let reorging = false
+    for (const u of this._upgrades) {
+      asked.add(u.peer)
+      if (u.kind === 'reorg') reorging = true
     }
-    if (best === null) return
-    const reorg = best.remoteFork > core.fork
+    const candidates = this.rep.peers.filter(p => !asked.has(p) && p.inflight.size < this.maxInflight && this.canUpgradeFrom(p, false, now))
+    // A newer fork first (§3.5), one reorg at a time.
+    let reorg: Peer | null = null
+    for (const p of candidates) if (p.remoteFork > core.fork && (reorg === null || p.remoteFork > reorg.remoteFork)) reorg = p
+    if (reorg !== null) {
+      if (!reorging) this._sendUpgrade(reorg, true)
+      return
+    }
+    if (!this._eager && this._wants.size === 0) return
+    // The longest claims first; a second peer is asked at the same time, so one that claims
+    // more than it proves (or never answers) holds up nothing beyond its own request.
+    candidates.sort((a, b) => b.remoteLength - a.remoteLength || a.health.strikes - b.health.strikes)
+    for (const p of candidates) {
+      if (this._upgrades.size >= MAX_UPGRADES) return
+      this._sendUpgrade(p, false)
+    }
+  }
+
+  private _sendUpgrade (peer: Peer, reorg: boolean): void {
+    const core = this.rep.core
     const start = reorg ? 0 : core.length
     const message: RequestMessage = {
-      id: best.nextRequestId(),
-      fork: reorg ? best.remoteFork : core.fork,
+      id: peer.nextRequestId(),
+      fork: reorg ? peer.remoteFork : core.fork,
       block: null,
       hash: null,
       seek: null,
-      upgrade: { start, length: best.remoteLength - start },
+      upgrade: { start, length: peer.remoteLength - start },
       manifest: false,
       priority: 0
     }
-    const req: Outstanding = { peer: best, kind: reorg ? 'reorg' : 'upgrade', message, priority: 0 }
-    this._upgrade = req
-    best.inflight.set(message.id, req)
-    best.sendRequest(message)
+    const req: Outstanding = { peer, kind: reorg ? 'reorg' : 'upgrade', message, priority: 0, target: peer.remoteLength }
+    this._upgrades.add(req)
+    peer.inflight.set(message.id, req)
+    peer.sendRequest(message)
+    this.rep.watch()
   }
 
   private async _sendBlock (peer: Peer, index: number, priority: number): Promise<void> {
@@ -273,6 +317,7 @@ export class Scheduler {
     const req: Outstanding = { peer, kind: 'block', message, priority, sentAt: tick() }
     peer.inflight.set(message.id, req)
     this._blocks.set(index, req)
+    this.rep.watch()
     // The nodes we hold are nearly always in memory: then the request goes out in this tick.
     const known = core.tree.missingNodesCached(2 * index)
     if (known !== undefined) {

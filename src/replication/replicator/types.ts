@@ -19,6 +19,8 @@ export interface Outstanding {
   answered?: boolean
   /** When it was sent, on the `tick()` clock (a storage failure fails only ranges older than it). */
   sentAt?: number
+  /** For an upgrade: the peer's length it was asked to prove (what it claimed when we asked). */
+  target?: number
   /** For a 'hash' request (reorg narrowing): gets the matching answer, or null when there is none. */
   resolve?: (data: DataMessage | null) => void
 }
@@ -30,6 +32,19 @@ export interface ReplicatorOptions {
   maxRemoteQueue?: number
   /** Ask a longer peer for its signed length as soon as it announces one (default true). */
   eagerUpgrade?: boolean
+  /**
+   * Milliseconds a peer's oldest request may wait for its answer before every request to it
+   * is given to other peers and it gets a strike (health.ts). Default 10000. Must exceed the
+   * time one block takes over the slowest link. Also bounds how long `update()` waits for a
+   * peer that does not open, sync or acknowledge, and the conflict check.
+   */
+  requestTimeout?: number
+  /** Failures (timeouts, answers that prove nothing) before a peer is dropped. Default 3. */
+  maxStrikes?: number
+  /** Most bytes one peer's availability announcements may take here. Default 4 MiB. */
+  maxPeerBitfieldBytes?: number
+  /** Most bytes all peers' announcements of this core may take. Default 16 MiB (process-wide: `processBitfieldBudget`). */
+  maxCoreBitfieldBytes?: number
 }
 
 let clock = 0
@@ -38,5 +53,17 @@ export function tick (): number { return ++clock }
 
 export const DEFAULT_MAX_INFLIGHT = 48
 export const DEFAULT_MAX_REMOTE_QUEUE = 2048
+export const DEFAULT_REQUEST_TIMEOUT = 10000
+export const DEFAULT_MAX_STRIKES = 3
+/** At most this many upgrade requests are in flight at once, each to a different peer. */
+export const MAX_UPGRADES = 2
 /** Blocks per `want` segment: one 256 KiB bitfield segment (§5.7). */
 export const WANT_SEGMENT = 2097152
+
+/** Work a peer asked of us, answered in arrival order (serve.ts). */
+export type RemoteWork =
+  | { kind: 'request', message: RequestMessage }
+  /** Our bitfield words for one `want` segment (§5.7). */
+  | { kind: 'want', segment: number }
+  /** Our contiguous prefix, for a `want` inside it. */
+  | { kind: 'contig' }

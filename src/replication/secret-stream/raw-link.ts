@@ -47,6 +47,8 @@ export interface RawLink {
   readonly stream: RawStream
   /** Queues bytes for the peer; false means "full: wait for onDrain". */
   send (data: Uint8Array): boolean
+  /** Bytes sent but not yet taken by the raw side (as far as it tells). */
+  readonly pendingBytes: number
   /** No more bytes from us (half-close). */
   end (): void
   /** Tears the raw side down (after an error, or a destroy before a clean end). */
@@ -80,6 +82,7 @@ export class StreamLink implements RawLink {
   }
 
   send (data: Uint8Array): boolean { return this.stream.write(data) }
+  get pendingBytes (): number { return _buffered((this.stream as { _writableState?: unknown })._writableState) ?? (this.stream as { writableLength?: number }).writableLength ?? 0 }
   end (): void { this.stream.end() }
   destroy (err?: Error): void { this.stream.destroy(err) }
   pauseInput (): void { this.stream.pause() }
@@ -144,6 +147,7 @@ export class BridgeLink implements RawLink {
   }
 
   send (data: Uint8Array): boolean { return this._bridge.push(data) }
+  get pendingBytes (): number { return _buffered((this._bridge as unknown as { _readableState?: unknown })._readableState) ?? 0 }
   end (): void { this._bridge.push(null) }
   destroy (err?: Error): void { this._bridge.destroy(err) }
   pauseInput (): void { this._paused = true }
@@ -180,6 +184,12 @@ export class BridgeLink implements RawLink {
     if (cb !== null) cb(null)
     this._hooks?.onClose(err)
   }
+}
+
+/** A streamx (or Node) stream state's buffered byte count, when it has one. */
+function _buffered (state: unknown): number | null {
+  const b = (state as { buffered?: unknown } | undefined)?.buffered
+  return typeof b === 'number' ? b : null
 }
 
 /** Hands a raw chunk to the hooks; a chunk that is not bytes is a broken transport. */

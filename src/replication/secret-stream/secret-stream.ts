@@ -15,6 +15,7 @@
  * destroys this stream (and its raw side) with a typed HypercoreError. Nothing else is affected.
  */
 import { Duplex, type DuplexEvents } from 'streamx'
+import b4a from 'b4a'
 import { HypercoreError } from '../../errors.js'
 import { cryptoReady, equalBytes, isCryptoReady, keyPair as newKeyPair, streamId, type KeyPair } from '../../crypto/index.js'
 import { FRAME_HEADER_BYTES, FrameParser, MAX_FRAME_SIZE, checkMaxFrameSize, writeFrameHeader } from '../framing/index.js'
@@ -128,6 +129,16 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
     started.catch((err: unknown) => this.destroy(_typed(err, 'could not start the secret stream')))
     this.setKeepAlive(opts.keepAlive ?? 0)
     this.setTimeout(opts.timeout ?? 0)
+  }
+
+  /**
+   * Bytes written to this stream and not yet taken by the raw side: messages waiting to be
+   * encrypted plus frames the transport has not accepted. What a peer that stops reading
+   * makes us hold.
+   */
+  get pendingBytes (): number {
+    const state = (this as unknown as { _writableState?: { buffered?: number } })._writableState
+    return (state?.buffered ?? 0) + this._link.pendingBytes
   }
 
   /** Interval (ms) at which an idle stream sends an empty message (0 = off). */
@@ -301,7 +312,9 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
   private _onMessage (frame: Uint8Array): void {
     const plaintext = this._decrypt!.decrypt(frame)
     if (plaintext.byteLength === 0) return // keep-alive
-    if (!this.push(plaintext)) this._link.pauseInput()
+    // A Buffer view in Node (no copy), as hypercore@10's secret-stream gives its readers.
+    const message = b4a.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength)
+    if (!this.push(message)) this._link.pauseInput()
   }
 
   private _onRawData (chunk: Uint8Array): void {
@@ -343,7 +356,7 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
   // --- raw output ------------------------------------------------------------------------
 
   private _sendFrame (payload: Uint8Array): boolean {
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength)
+    const frame = b4a.alloc(FRAME_HEADER_BYTES + payload.byteLength)
     writeFrameHeader(frame, 0, payload.byteLength)
     frame.set(payload, FRAME_HEADER_BYTES)
     return this._sendRaw(frame)
@@ -359,7 +372,9 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
       let size = 0
       let j = i
       do { size += FRAME_HEADER_BYTES + messages[j]!.byteLength + ABYTES; j++ } while (j < messages.length && size < COALESCE_BYTES)
-      const out = new Uint8Array(size)
+      // A Buffer in Node: a Node peer on the other end of a pipe (hypercore@10's secret-stream
+      // decrypts in place) hands its users views of these bytes, and they expect Buffers.
+      const out = b4a.alloc(size)
       let off = 0
       for (; i < j; i++) {
         const m = messages[i]!
