@@ -28,6 +28,7 @@ import { storageInfo, type Info } from './info.js'
 import { ReadStream, type ReadStreamOptions } from './read-stream.js'
 import { ByteStream, WriteStream, type ByteStreamOptions } from './byte-streams.js'
 import { HypercoreBatch, type BatchOptions } from './batch.js'
+import { registerExtension, destroyExtensionsOf, type Extension, type ExtensionHandlers } from './extensions.js'
 import { SnapshotView } from './snapshot.js'
 import { checkJoin, openStorageCore, preloaded, type SessionStart } from './session-open.js'
 import { checkIndex, checkKeyPair, parseConstructorArgs, type GetOptions, type HypercoreOptions } from './session-options.js'
@@ -107,6 +108,8 @@ export class Hypercore extends EventEmitter {
   readonly globalCache: null = null
   /** Requests this session made (hypercore@10 shape; ours are tracked by the replicator). */
   readonly activeRequests: unknown[] = []
+  /** This session's extensions by name (extensions.ts). */
+  readonly extensions = new Map<string, Extension>()
 
   private _opts: HypercoreOptions
   private _codec: ValueCodec
@@ -282,6 +285,7 @@ export class Hypercore extends EventEmitter {
     await this.opening.catch(() => {})
     this.waits.abort(err ?? HypercoreError.REQUEST_CANCELLED('The session closed'))
     this._unlisten?.()
+    destroyExtensionsOf(this)
     const core = this.core
     let isLast = false
     try {
@@ -338,6 +342,14 @@ export class Hypercore extends EventEmitter {
   /** A frozen view; `{ length }` checks out an earlier length of the current fork. */
   snapshot (opts: HypercoreOptions = {}): Hypercore {
     return this.session({ ...opts, snapshot: true })
+  }
+
+  /**
+   * Application messages to this core's peers, on its replication channel (extensions.ts):
+   * `{ send(message, peer), broadcast(message), destroy() }`, as hypercore@10's.
+   */
+  registerExtension (name: string, handlers: ExtensionHandlers = {}): Extension {
+    return registerExtension(this, name, handlers)
   }
 
   /** Appends held in memory until `flush()` (batch.ts, hypercore@10's `HypercoreBatch`). */
@@ -421,17 +433,18 @@ export class Hypercore extends EventEmitter {
     if (!this.opened) await this.opening
     if (this.closing !== null || this.closed) return false
     const core = this.core!
-    if (this._snapshot !== null) {
-      const before = this._snapshot
-      this._snapshot = await SnapshotView.at(core)
-      return this._snapshot.length !== before.length || this._snapshot.fork !== before.fork
-    }
     // hypercore@10: the writer has the newest length by definition; `force` asks peers anyway.
-    if (this.writable && opts.force !== true) return false
-    // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
-    if (core.replicator === null && core.findingPeers === 0) return false
-    const rep = core.replicator ?? Replicator.for(core)
-    return rep.update({ wait: opts.wait === true })
+    const askPeers = !(this.writable && opts.force !== true) &&
+      // No connection yet: with peer discovery running (findingPeers), wait for what it finds.
+      (core.replicator !== null || core.findingPeers > 0)
+    const upgraded = askPeers && await (core.replicator ?? Replicator.for(core)).update({ wait: opts.wait === true })
+    // A snapshot then moves to the core's state (what hyperbee's reads rely on: they update
+    // their snapshot session before a lookup).
+    if (this._snapshot === null) return upgraded
+    if (this.closing !== null || this.closed) return false
+    const before = this._snapshot
+    this._snapshot = await SnapshotView.at(core)
+    return this._snapshot.length !== before.length || this._snapshot.fork !== before.fork
   }
 
   /**

@@ -69,3 +69,36 @@ test('README: a page-style client replicates with a Node core over a WebSocket',
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('README: Hyperbee in the browser (a directory for IndexedDB), and a reader replicating it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcw-readme-bee-'))
+  const Hyperbee = require('hyperbee')
+  const logged: unknown[][] = []
+  const console = { log: (...args: unknown[]) => { logged.push(args) } }
+  try {
+    // "Hyperbee in the browser"
+    const db = new Hyperbee(new Hypercore(path.join(dir, 'my-bee')), { keyEncoding: 'utf-8', valueEncoding: 'json' })
+    await db.put('ada', { born: 1815 })
+    await db.put('grace', { born: 1906 })
+    console.log((await db.get('ada')).value)
+    for await (const { key, value } of db.createReadStream({ gte: 'a', lt: 'h' })) console.log(key, value)
+
+    const key = db.core.key
+    const copy = new Hyperbee(new Hypercore(path.join(dir, 'bee-copy'), key), { keyEncoding: 'utf-8', valueEncoding: 'json' })
+    const found = copy.core.findingPeers()
+    // (the swarm: one connection, a pipe, then discovery is done)
+    const a = db.core.replicate(true)
+    const b = copy.core.replicate(false)
+    a.pipe(b).pipe(a)
+    copy.core.once('peer-add', found)
+    console.log((await copy.get('grace')).value)
+
+    assert.deepEqual(logged, [[{ born: 1815 }], ['ada', { born: 1815 }], ['grace', { born: 1906 }], [{ born: 1906 }]])
+    assert.equal(copy.core.length, db.core.length)
+    a.destroy()
+    await copy.close()
+    await db.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
