@@ -5,7 +5,7 @@
  * `core.replicate` (reader times replicate → download done, then checks every block); raw = a
  * bare RTCDataChannel moving the same bytes in 16 KiB messages with the same backpressure.
  * Every measurement gets a fresh page pair (own contexts with media permissions: Chromium
- * offers loopback host candidates only then, see NOTES-ENV); signals are relayed by this
+ * offers loopback host candidates only then); signals are relayed by this
  * process. Rounds alternate raw/ours; the best of each is kept. Also, as a diagnostic, ours
  * with both cores in one page over an in-memory pipe (the CPU ceiling of our stack).
  * Run: node --import tsx bench/webrtc.bench.ts [--quick] [blockKiB]

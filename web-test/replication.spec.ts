@@ -1,6 +1,6 @@
 /**
  * @module web-test/replication.spec
- * Replication in real Chromium (issue 5):
+ * Replication in real Chromium:
  * (a) two of our cores in one page, on memory and on IndexedDB storage: writer appends, the
  *     reader gets one block sparsely, downloads everything, sees a live append; every byte is
  *     checked (and, on IndexedDB, is still there after the reader reopens);

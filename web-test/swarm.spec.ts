@@ -1,6 +1,6 @@
 /**
  * @module web-test/swarm.spec
- * The swarm in real Chromium (issue 6), one Swarm and one core per page
+ * The swarm in real Chromium, one Swarm and one core per page
  * (web-test/pages/swarm.page.ts), every block's bytes checked against web-test/peers/blocks.ts:
  * 1. two pages (separate contexts) through our signaling server: full download, tree hash;
  * 2. three pages: a reader downloads from two seeders at once (both serve blocks), one
@@ -33,7 +33,7 @@ test.afterEach(async () => { await server.close() })
 
 interface Opened { page: Page, errors: string[] }
 
-/** A page of `context` (a new one with media permissions, see NOTES-ENV, when none is given). */
+/** A page of `context` (a new one with media permissions when none is given: Chromium offers loopback host candidates only to pages with media permission). */
 async function openPage (browser: Browser, context?: BrowserContext): Promise<Opened> {
   const ctx = context ?? await browser.newContext({ permissions: ['camera', 'microphone'] })
   const page = await ctx.newPage()

@@ -20,7 +20,7 @@ interface Api {
 }
 
 async function openPage (browser: Browser): Promise<{ page: Page, pageErrors: string[] }> {
-  // Chromium offers host candidates only to pages with media permission (NOTES-ENV).
+  // Chromium offers host candidates only to pages with media permission.
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
   const page = await context.newPage()
   const pageErrors: string[] = []

@@ -6,8 +6,8 @@
  *   (→ one transaction of 64 KiB pages), then read back with `readChunk`-byte range reads
  *   from a freshly opened database (cold cache: every page comes from IndexedDB);
  * - ours, flushed groups: the same writes in groups of `groupMiB`, each awaited;
- * - raw: the same `chunk`-byte records `put` in ONE transaction (NOTES-ENV's fastest raw
- *   write), read back with getAll over key ranges of `readChunk` bytes or one getAll of all
+ * - raw: the same `chunk`-byte records `put` in ONE transaction (the fastest raw
+ *   write measured), read back with getAll over key ranges of `readChunk` bytes or one getAll of all
  *   (the faster counts);
  * - raw, 64 KiB records: the same bytes as records of our page size, to show our own overhead.
  * MB = 10^6 bytes. Each variant runs `rounds` times; the best round is reported.
@@ -101,7 +101,7 @@ async function rawRound (data: Uint8Array[], chunk: number, readChunk: number): 
     check(got[0], data[i], 'raw')
   }
   const t3 = performance.now()
-  // Also one getAll over everything (NOTES-ENV's raw read figure); the better raw read counts.
+  // Also one getAll over everything (the fastest raw read); the better raw read counts.
   const whole = await new Promise<Uint8Array[]>((resolve, reject) => {
     const req = cold.transaction('records', 'readonly').objectStore('records').getAll()
     req.onsuccess = () => resolve(req.result as Uint8Array[])

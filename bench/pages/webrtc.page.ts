@@ -95,7 +95,7 @@ function setupChannel (ch: RTCDataChannel): void {
   channel = ch
   ch.binaryType = 'arraybuffer'
   ch.bufferedAmountLowThreshold = LOW_WATER
-  // Set synchronously (NOTES-ENV: messages are lost otherwise).
+  // Set synchronously (messages that arrive before a handler is set are lost).
   ch.onmessage = e => { onBytes((e.data as ArrayBuffer).byteLength) }
   opened = new Promise(resolve => { if (ch.readyState === 'open') resolve(); else ch.onopen = () => resolve() })
 }

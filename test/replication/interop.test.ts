@@ -1,5 +1,5 @@
 /**
- * Interop with the real hypercore@10 over piped streams (issue 5): every scenario runs for
+ * Interop with the real hypercore@10 over piped streams: every scenario runs for
  * hypercore@10 writer → our reader, our writer → hypercore@10 reader, and ours → ours.
  */
 import { test } from 'node:test'

@@ -1,6 +1,6 @@
 /**
  * A malicious peer only gets its own connection closed, with a typed error; the core and
- * other peers are unaffected (issue 5). The bad peer is one of our writers with its outgoing
+ * other peers are unaffected. The bad peer is one of our writers with its outgoing
  * messages tampered with (a real protocol session, hostile content).
  */
 import { test } from 'node:test'

@@ -1,5 +1,5 @@
 /**
- * Replicator behaviour between our own cores (issue 5 §Behaviour): download ranges and their
+ * Replicator behaviour between our own cores: download ranges and their
  * progress, get options (wait, timeout, onwait, signal), findingPeers, peer events, several
  * peers with bounded in-flight requests, cancellation.
  */

@@ -115,8 +115,8 @@ test('findingPeers: update() waits for the first discovery round and sees the re
   const w = await ourWriter()
   await w.append(['x', 'y', 'z'].map(s => Buffer.from(s)))
   const r = await ourReader(w.key!)
-  // Give the reader its replicator with no peer left (see STATUS.md: before any replicate(),
-  // update() cannot wait in this core yet).
+  // Give the reader a replicator with no peer left: the control below must see "no peers and
+  // nobody looking", not merely "never replicated".
   const stale = r.replicate(true) as any
   const staleClosed = new Promise(resolve => stale.once('close', resolve))
   stale.destroy()
