@@ -40,7 +40,7 @@ function rtcPeer (req: ConnectRequest): WebRtcPeer {
   const use = (channel: RTCDataChannel): void => {
     const c: Connected = { req, channel, received: [] }
     channel.binaryType = 'arraybuffer'
-    // Set synchronously: messages arriving before a later handler would be lost (Chromium delivers messages that arrive before a handler is set to nobody).
+    // Set synchronously: Chromium delivers messages that arrive before a handler is set to nobody.
     channel.onmessage = (ev: MessageEvent) => { c.received.push(new Uint8Array(ev.data as ArrayBuffer)) }
     channel.onopen = () => {
       connected.push(c)
