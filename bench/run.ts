@@ -18,6 +18,7 @@ import { idbAppendBench, dnfText, ratioText, readersDnfText, readsText, valueTex
 import { idbOpenBench, type IdbOpenResult } from './core-idb-open.js'
 import { replicationBench, type ReplicationBenchRow } from './replication.bench.js'
 import { webrtcBench, type WebRtcBenchResult } from './webrtc.bench.js'
+import { signalingLoadBench, type SignalingLoadResult } from './signaling-load.bench.js'
 // @ts-expect-error plain ESM script without types
 import { build } from '../esbuild.config.mjs'
 
@@ -65,10 +66,12 @@ async function main (): Promise<void> {
   }
 
   const webrtc = await webrtcBench({ quick })
+  const signaling = await signalingLoadBench({ quick })
 
   sections.push(appendSection(append))
   sections.push(replicationSection(replication, quick ? 16 : 100))
   sections.push(webrtcSection(webrtc, quick ? 16 : 64))
+  sections.push(signalingSection(signaling))
   sections.push(idbCoreSection(idbAppend, idbOpen))
   sections.push(cryptoSection(oursNode, refNode, chromiumCrypto.opsPerSecond.ours, chromiumCrypto.sodiumLoadMs, browser.version))
   sections.push(idbSection(idb, quick ? 8 : 32))
@@ -99,6 +102,8 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 | Replicate 1 KiB / 16 KiB blocks, ours vs hypercore@10, Node | **${rowOf(replication, 1024).ratio}x / ${rowOf(replication, 16384).ratio}x** | — |
 | Heap after replicating 10 MiB → 100 MiB, ours | **${row64(replication).heapAt10MiB} → ${row64(replication).heapAt100MiB} MiB** | flat |
 | Replicate ${quick ? 16 : 64} MiB between two Chromium pages over WebRTC vs a raw data channel | **${webrtc.ratio.toFixed(2)}x** | ≥ 0.7x |
+| Signaling server, ${signaling.connections.toLocaleString('en')} connections: memory per connection (RSS) vs a plain ws relay | **${signaling.ratios.rssPerConnection}x** | — |
+| Signaling server: relayed signals/s at the rate limit / p99 latency, vs a plain ws relay | **${signaling.ratios.relayedPerSecond}x / ${signaling.ratios.latencyP99}x** | — |
 | Ed25519 sign, ours (WASM) vs hypercore-crypto (native), Node | **${ratios(oursNode, refNode).sign}x** | — |
 | BLAKE2b parent hash, ours vs hypercore-crypto, Node | **${ratios(oursNode, refNode).parentHash}x** | — |
 | Browser bundle, minified + gzipped | **${kib(size.gzipped)} KiB** | — |
@@ -158,6 +163,36 @@ best of ${r.rounds.length} rounds). Command: \`node --import tsx bench/webrtc.be
 | ours: the same replication inside one page over an in-memory pipe (no WebRTC) | ${r.inPageMBps.toFixed(1)} MB/s |
 
 The last row shows the data channel, not our code, is the limit.
+`
+}
+
+function signalingSection (r: SignalingLoadResult): string {
+  const row = (what: string, f: (s: SignalingLoadResult['ours']) => string, ratio: number): string =>
+    `| ${what} | ${f(r.ours)} | ${f(r.reference)} | **${ratio}x** |`
+  const round = (n: number, d = 0): string => n.toLocaleString('en', { maximumFractionDigits: d })
+  return `## Signaling server under load (Node)
+
+${r.connections.toLocaleString('en')} WebSocket connections prove their peer id and join ${r.topics.toLocaleString('en')} topics (rooms of 10,
+each a ring where every client signals the next), then every client signals at the server's
+sustained rate limit (20 signals/s). Ours against a plain \`ws\` relay of the same messages in the
+same run (hello taken at its word, no signature checks, no limits, no heartbeat): what identity
+proofs, per-connection limits and heartbeats cost. Each server and its clients run in child
+processes; measuring rounds alternate between the two servers.
+Command: \`node --import tsx bench/signaling-load.bench.ts\` (\`--quick\`: 2,000 connections).
+
+| figure | ours | plain relay | ratio |
+|---|---|---|---|
+${row('connections per second (challenge + Ed25519 verify)', s => round(s.connect.connectionsPerSecond), r.ratios.connectionsPerSecond)}
+${row('server CPU per connection (µs)', s => round(s.connect.serverCpuMicrosPerConnection), r.ratios.serverCpuPerConnection)}
+${row('server heap per connection (bytes)', s => round(s.bytesPerConnection.heap), r.ratios.heapPerConnection)}
+${row('server RSS per connection (bytes)', s => round(s.bytesPerConnection.rss), r.ratios.rssPerConnection)}
+${row('relayed signals per second, all clients at the rate limit', s => round(s.throughput.relayedPerSecond), r.ratios.relayedPerSecond)}
+${row('server CPU per relayed signal (µs)', s => round(s.throughput.serverCpuMicrosPerSignal, 1), r.ratios.serverCpuPerSignal)}
+${row('relay latency p50 (ms), a tenth of the clients at the rate limit', s => round(s.latency.latencyMs.p50, 1), r.ratios.latencyP50)}
+${row('relay latency p99 (ms)', s => round(s.latency.latencyMs.p99, 1), r.ratios.latencyP99)}
+
+On a client, signing a signal and verifying one cost ${round(r.clientPerSignal.signMicros, 1)} µs + ${round(r.clientPerSignal.verifyMicros, 1)} µs, ${round(r.clientPerSignal.ratioToJson)}x
+what encoding and parsing the same message as JSON costs (${round(r.clientPerSignal.jsonMicros, 1)} µs).
 `
 }
 
