@@ -19,6 +19,7 @@ import { idbOpenBench, type IdbOpenResult } from './core-idb-open.js'
 import { replicationBench, type ReplicationBenchRow } from './replication.bench.js'
 import { webrtcBench, type WebRtcBenchResult } from './webrtc.bench.js'
 import { signalingLoadBench, type SignalingLoadResult } from './signaling-load.bench.js'
+import { hostilePeerBench, type HostileResult } from './hostile-peer.bench.js'
 // @ts-expect-error plain ESM script without types
 import { build } from '../esbuild.config.mjs'
 
@@ -67,11 +68,13 @@ async function main (): Promise<void> {
 
   const webrtc = await webrtcBench({ quick })
   const signaling = await signalingLoadBench({ quick })
+  const hostile = await hostilePeerBench({ blocks: quick ? 500 : 2000 })
 
   sections.push(appendSection(append))
   sections.push(replicationSection(replication, quick ? 16 : 100))
   sections.push(webrtcSection(webrtc, quick ? 16 : 64))
   sections.push(signalingSection(signaling))
+  sections.push(hostileSection(hostile))
   sections.push(idbCoreSection(idbAppend, idbOpen))
   sections.push(cryptoSection(oursNode, refNode, chromiumCrypto.opsPerSecond.ours, chromiumCrypto.sodiumLoadMs, browser.version))
   sections.push(idbSection(idb, quick ? 8 : 32))
@@ -104,6 +107,7 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 | Replicate ${quick ? 16 : 64} MiB between two Chromium pages over WebRTC vs a raw data channel | **${webrtc.ratio.toFixed(2)}x** | ≥ 0.7x |
 | Signaling server, ${signaling.connections.toLocaleString('en')} connections: memory per connection (RSS) vs a plain ws relay | **${signaling.ratios.rssPerConnection}x** | — |
 | Signaling server: relayed signals/s at the rate limit / p99 latency, vs a plain ws relay | **${signaling.ratios.relayedPerSecond}x / ${signaling.ratios.latencyP99}x** | — |
+| Victim's worst event-loop stall under the hostile-peer attacks vs the same download with no attacker, Node | **${worstStallRatio(hostile)}x** (${Math.max(...hostile.rows.map(r => r.stallMs))} ms vs ${hostile.reference.stallMs} ms) | ≤ 100 ms |
 | Ed25519 sign, ours (WASM) vs hypercore-crypto (native), Node | **${ratios(oursNode, refNode).sign}x** | — |
 | BLAKE2b parent hash, ours vs hypercore-crypto, Node | **${ratios(oursNode, refNode).parentHash}x** | — |
 | Browser bundle, minified + gzipped | **${kib(size.gzipped)} KiB** | — |
@@ -166,6 +170,31 @@ The last row shows the data channel, not our code, is the limit.
 `
 }
 
+function worstStallRatio (r: HostileResult): number {
+  return Math.round(Math.max(...r.rows.map(x => x.stallMs)) / Math.max(r.reference.stallMs, 1) * 10) / 10
+}
+
+function hostileSection (r: HostileResult): string {
+  const rows = r.rows.map(x => `| ${x.attack} | ${x.stallMs} ms | ${x.memoryGrowthMiB} MiB | ${x.downloadMs} ms (**${x.timeRatio}x**) | ${x.attackerClosedWith ?? 'still open'} |`).join('\n')
+  return `## Hostile peers (Node)
+
+A reader downloads ${r.blocks.toLocaleString('en')} 1 KiB blocks from an honest writer while one attacker (holding only the
+core's key) runs each attack; the reference is the same download with no attacker, in the same
+run (default options: a 10 s request timeout). Stall: the victim's worst event-loop gap (5 ms
+probe); memory: V8 heap plus array buffers after a full GC, growth over the run (the remote
+bitfield budgets are 4 MiB per peer, 16 MiB per core, 64 MiB per process).
+Command: \`node --import tsx --expose-gc bench/hostile-peer.bench.ts ${r.blocks}\`.
+
+| attack | worst stall | memory growth | download (vs no attacker) | attacker's connection |
+|---|---|---|---|---|
+| none (reference) | ${r.reference.stallMs} ms | ${r.reference.memoryGrowthMiB} MiB | ${r.reference.downloadMs} ms | — |
+${rows}
+
+A peer that claims blocks and never answers holds the requests sent to it until the request
+timeout; they then go to the writer and the peer is struck (dropped at the third strike).
+`
+}
+
 function signalingSection (r: SignalingLoadResult): string {
   const row = (what: string, f: (s: SignalingLoadResult['ours']) => string, ratio: number): string =>
     `| ${what} | ${f(r.ours)} | ${f(r.reference)} | **${ratio}x** |`
@@ -205,6 +234,9 @@ const DIAGNOSTICS = `## Diagnostic benchmarks (not in the runner)
   Command: \`node --import tsx bench/secret-stream.bench.ts 64 3\`.
 - Crypto primitives in Node alone: \`node --import tsx bench/crypto.bench.ts\`; IndexedDB adapter
   alone: \`node --import tsx bench/idb.bench.ts 32 5\` (both also part of \`npm run bench\`).
+- How long replication holds the event loop: a download over an in-process pipe (no network
+  turn between messages) with a 5 ms probe, and its MB/s.
+  Command: \`node --import tsx bench/replication-stall.bench.ts 32 1,64\`.
 `
 
 function kib (n: number): string {
