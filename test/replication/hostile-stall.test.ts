@@ -189,3 +189,26 @@ for (const [name, makeWriter] of writers) test(`attack 4d: a peer claiming every
   for (let i = 0; i < 300; i += 13) assert.equal(text(await v.get(i, { wait: false })), 'b' + i)
   await honest.done()
 })
+
+test('attack 4d with a 2 s request timeout: blocks a silent peer holds are hedged to the writer after requestTimeout / 8, long before the timeout; the silent peer\'s clock runs on across hedges and it is still dropped', { timeout: 60000 }, async () => {
+  const requestTimeout = 2000
+  const w = await ourWriter()
+  await w.append(blocks(300))
+  const v = await ourReader(w.key!)
+  victimOptions(v, { requestTimeout })
+  const a = await attack(v, w.key!)
+  a.send.sync({ length: 300, remoteLength: 0 })
+  a.send.range(false, 0, 300)
+  await processed(a)
+  const honest = await honestly(w, v)
+  await v.update({ wait: true })
+  const started = Date.now()
+  await within(v.download({ start: 0, end: 300 }).done(), requestTimeout * 0.75, 'download before the first timeout')
+  const took = Date.now() - started
+  assert.ok(a.requests.some(m => m.block !== null), 'the silent peer was asked for blocks (so the download did wait for hedges)')
+  assert.ok(took >= requestTimeout / 8, `the download took ${took} ms: the hedges waited for the silence`)
+  assert.equal(a.victimPeer.closed, false, 'hedging is no strike')
+  assert.deepEqual(await demandUntilDropped(v, a, 300, requestTimeout), ['REQUEST_TIMEOUT'])
+  for (let i = 0; i < 300; i += 7) assert.equal(text(await v.get(i, { wait: false })), 'b' + i)
+  await honest.done()
+})

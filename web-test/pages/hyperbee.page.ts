@@ -54,15 +54,26 @@ async function read ({ url, key, name }: { url: string, key: string, name: strin
   const db = new Hyperbee(core, beeOpts)
   const caches: number[][] = []
   const oncache = db.extension.oncache.bind(db.extension)
-  db.extension.oncache = (m: { blocks: number[] }, from: unknown) => { caches.push([...m.blocks]); oncache(m, from) }
+  let onCacheArrived: () => void
+  const cacheArrived = new Promise<void>(resolve => { onCacheArrived = resolve })
+  db.extension.oncache = (m: { blocks: number[] }, from: unknown) => { caches.push([...m.blocks]); oncache(m, from); onCacheArrived() }
   dialCore(core, url)
   await db.ready()
   await core.update({ wait: true })
   const value = (await db.get('key-0042')).value
-  // The extension's answers to this one lookup (the range read below sends its own requests).
+  // The extension's answer to this one lookup (the range read below sends its own requests);
+  // the lookup may finish from its own requests before that answer arrives.
+  await cacheArrived
   const cachesForGet = caches.slice()
+  const blocks = cachesForGet[0] ?? []
+  for (;;) {
+    const next = new Promise(resolve => core.once('download', resolve)) // before looking: none is missed
+    if ((await Promise.all(blocks.map(seq => core.has(seq)))).every(Boolean)) break
+    await next
+  }
+  // (Were they not downloaded, the wait above would time the test out.)
   const cached: boolean[] = []
-  for (const seq of cachesForGet[0] ?? []) cached.push(await core.has(seq))
+  for (const seq of blocks) cached.push(await core.has(seq))
   const tail = await keysOf(db.createReadStream({ gte: 'key-0297' }))
   const out = { value, version: db.version, caches: cachesForGet, cached, tail, stored: (await core.info()).contiguousLength }
   cleanups.push(async () => { await db.close(); await deleteDatabase(name) })

@@ -17,6 +17,8 @@ import type { HypercoreError } from '../../errors.js'
 export interface HealthPolicy {
   /** Milliseconds a peer's oldest request may wait for its answer. */
   requestTimeout: number
+  /** Milliseconds of silence after which its block requests are also asked elsewhere (scheduler.ts). */
+  hedgeAfter: number
   /** Strikes before the peer is dropped. */
   maxStrikes: number
 }

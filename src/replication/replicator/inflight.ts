@@ -6,6 +6,11 @@
  * request's time of answering the previous one; a peer whose oldest request waits longer than
  * the request timeout has stalled (health.ts). Answering newer requests does not reset the
  * clock, so a peer cannot hold old requests for ever by answering cheap new ones.
+ *
+ * A request *withdrawn* because another peer answered it first (a hedge, scheduler.ts) is no
+ * answer either: the clock keeps running, even across a moment with nothing in flight, so a
+ * peer that never answers still times out (and is struck) however often its requests are
+ * hedged away from it, until it answers one of them, late.
  */
 import type { Outstanding } from './types.js'
 
@@ -13,6 +18,8 @@ export class InflightTable {
   private readonly _map = new Map<number, Outstanding>()
   /** When the current oldest request became the oldest (ms, `Date.now()`). */
   headSince = 0
+  /** The clock of requests withdrawn unanswered, for the next request (null: none pending). */
+  private _silentSince: number | null = null
 
   get size (): number { return this._map.size }
 
@@ -25,8 +32,25 @@ export class InflightTable {
   keys (): IterableIterator<number> { return this._map.keys() }
 
   set (id: number, req: Outstanding): void {
-    if (this._map.size === 0) this.headSince = Date.now()
+    if (this._map.size === 0) this.headSince = this._silentSince ?? Date.now()
+    this._silentSince = null
     this._map.set(id, req)
+  }
+
+  /** Removes a request someone else answered, without restarting the clock. */
+  withdraw (id: number): boolean {
+    const had = this._map.delete(id)
+    if (had && this._map.size === 0) this._silentSince = this.headSince
+    return had
+  }
+
+  /**
+   * The peer answered a request we had withdrawn: it is slow, not silent, so withdrawn
+   * requests stop counting against it. (Requests still in flight keep their clock: late
+   * answers to old ids must not keep a peer that ignores its current ones alive.)
+   */
+  heard (): void {
+    this._silentSince = null
   }
 
   delete (id: number): boolean {

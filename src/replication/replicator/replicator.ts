@@ -55,7 +55,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
     this.core = core
     this.key = core.key
     this.discoveryKey = discoveryKey(core.key)
-    this.policy = { requestTimeout: opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, maxStrikes: opts.maxStrikes ?? DEFAULT_MAX_STRIKES }
+    const requestTimeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT
+    this.policy = { requestTimeout, hedgeAfter: opts.hedgeAfter ?? requestTimeout / 8, maxStrikes: opts.maxStrikes ?? DEFAULT_MAX_STRIKES }
     this.bitfieldBudget = new Budget(opts.maxCoreBitfieldBytes ?? DEFAULT_CORE_BITFIELD_BYTES, processBitfieldBudget)
     this.peerBitfieldBytes = opts.maxPeerBitfieldBytes ?? DEFAULT_PEER_BITFIELD_BYTES
     this._serve = {
@@ -264,7 +265,10 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (m.request === 0) return onConflictCheck(this, peer, m)
     const req = peer.inflight.get(m.request)
     if (req === undefined) {
-      if (peer.cancelled.delete(m.request)) return // we gave up on it; the answer crossed our cancel
+      if (peer.cancelled.delete(m.request)) { // we gave up on it; the answer crossed our cancel
+        peer.inflight.heard()
+        return
+      }
       throw HypercoreError.PROTOCOL_ERROR(`peer sent data for request ${m.request}, which we never made`)
     }
     if (!matches(req, m)) {
@@ -326,7 +330,10 @@ export class Replicator implements ReplicatorHook, PeerHost {
       return
     }
     const req = peer.inflight.get(m.request)
-    if (req === undefined) return
+    if (req === undefined) {
+      if (peer.cancelled.delete(m.request)) peer.inflight.heard() // slow, but it answers
+      return
+    }
     this.scheduler.settle(req) // a hash request's waiter gets null there
     if (req.kind === 'hash') return
     // A block it dropped before answering (its `range{drop}` came first) is an honest refusal.

@@ -9,6 +9,12 @@
  * one peer at a time; a request the caller gave up on, or whose block came another way, is
  * cancelled. Peers in a backoff (health.ts) get nothing new; a peer whose oldest request
  * timed out loses every request, and they go to others (`timeout`).
+ *
+ * Hedges: a peer silent for `hedgeAfter` with block requests out has each of them asked of
+ * one other peer that has the block and a free slot, and the first answer wins (the other
+ * request is cancelled). A peer that announces blocks and never answers then delays them by
+ * `hedgeAfter`, not by the request timeout; its own clock runs on (inflight.ts), so it is
+ * still struck and dropped.
  */
 import { HypercoreError } from '../../errors.js'
 import { BITS_PER_PAGE } from '../../core/format/bitfield-file.js'
@@ -27,12 +33,15 @@ export type TryResult = 'sent' | 'busy' | 'none'
 
 export class Scheduler {
   readonly rep: Replicator
-  readonly maxInflight: number
+  /** Requests in flight per peer (`Replicator.setInflightRange` changes it). */
+  maxInflight: number
   private readonly _eager: boolean
   /** Blocks `get` callers wait for. */
   private readonly _wants = new Map<number, Set<Waiter>>()
-  /** The one request in flight per block. */
+  /** The one request in flight per block (the first one asked, while it is out). */
   private readonly _blocks = new Map<number, Outstanding>()
+  /** A second request for a block whose first one is at a silent peer (`hedge`). */
+  private readonly _hedges = new Map<number, Outstanding>()
   /** Upgrade (and reorg) requests in flight, each to a different peer. */
   private readonly _upgrades = new Set<Outstanding>()
   private _kicked = false
@@ -104,12 +113,13 @@ export class Scheduler {
     for (const i of [...this._blocks.keys()]) if (!this._wants.has(i) && !this.rep.ranges.wants(i)) this.cancelBlock(i)
   }
 
-  /** Sends cancel for the request out for `index`, if any (§3.4). */
+  /** Sends cancel for the requests out for `index`, if any (§3.4). */
   cancelBlock (index: number): void {
-    const req = this._blocks.get(index)
-    if (req === undefined || req.answered === true) return
-    this.settle(req)
-    req.peer.sendCancel(req.message.id)
+    for (const req of [this._blocks.get(index), this._hedges.get(index)]) {
+      if (req === undefined || req.answered === true) continue
+      this.settle(req)
+      req.peer.sendCancel(req.message.id)
+    }
   }
 
   /** The request got its answer (or is abandoned): free its slot. */
@@ -121,9 +131,24 @@ export class Scheduler {
   }
 
   private _unclaim (req: Outstanding): void {
-    req.peer.inflight.delete(req.message.id)
-    if (req.message.block !== null && this._blocks.get(req.message.block.index) === req) this._blocks.delete(req.message.block.index)
+    // A hedged request that ends unanswered was answered elsewhere (or its block is no longer
+    // wanted): not an answer from this peer, whose silence clock runs on.
+    if (req.hedged === true && req.answered !== true) req.peer.inflight.withdraw(req.message.id)
+    else req.peer.inflight.delete(req.message.id)
     this._upgrades.delete(req)
+    const b = req.message.block
+    if (b === null) return
+    if (this._blocks.get(b.index) === req) {
+      this._blocks.delete(b.index)
+      // Its hedge, still out, becomes the block's request.
+      const hedge = this._hedges.get(b.index)
+      if (hedge !== undefined) {
+        this._hedges.delete(b.index)
+        this._blocks.set(b.index, hedge)
+      }
+    } else if (this._hedges.get(b.index) === req) {
+      this._hedges.delete(b.index)
+    }
   }
 
   /**
@@ -167,6 +192,24 @@ export class Scheduler {
     }
   }
 
+  /**
+   * `peer` has been silent for `hedgeAfter` with requests out: each of its block requests
+   * without a hedge is also sent to the least busy other peer that has the block and a free
+   * slot. Its requests stay out: whichever answer comes first is used.
+   */
+  hedge (peer: Peer): void {
+    const now = Date.now()
+    for (const req of [...peer.inflight.values()]) {
+      if (req.kind !== 'block' || req.answered === true || req.message.block === null) continue
+      const index = req.message.block.index
+      if (this._blocks.get(index) !== req || this._hedges.has(index)) continue
+      const other = this._leastBusyWith(index, now, peer)
+      if (other === null) continue
+      req.hedged = true
+      void this._sendBlock(other, index, req.priority, true)
+    }
+  }
+
   /** Storing an answer failed locally (not the peer's fault): the `get`s for it fail. */
   failed (req: Outstanding, err: unknown): void {
     if (req.message.block === null) return
@@ -196,20 +239,13 @@ export class Scheduler {
     if (index >= core.length) return 'none'
     // Stored already (its range hears of it a little later): nothing to ask for.
     if (core.bitfield.isLoaded(Math.floor(index / BITS_PER_PAGE)) && core.bitfield.has(index)) return 'sent'
-    let best: Peer | null = null
-    let anyHas = false
     const now = Date.now()
-    for (const p of this.rep.peers) {
-      if (!p.available(now) || !p.remoteSynced || p.remoteFork !== core.fork || !p.remoteBitfield.get(index)) continue
-      anyHas = true
-      if (p.inflight.size >= this.maxInflight) continue
-      if (best === null || p.inflight.size < best.inflight.size) best = p
-    }
+    const best = this._leastBusyWith(index, now, null)
     if (best !== null) {
-      void this._sendBlock(best, index, priority)
+      void this._sendBlock(best, index, priority, false)
       return 'sent'
     }
-    if (anyHas) return 'busy'
+    if (this._anyHas(index, now)) return 'busy'
     const segment = Math.floor(index / WANT_SEGMENT)
     for (const p of this.rep.peers) {
       if (!p.usable || !p.remoteSynced || p.remoteLength <= index || p.wantedSegments.has(segment)) continue
@@ -217,6 +253,24 @@ export class Scheduler {
       p.sendWant(segment * WANT_SEGMENT, WANT_SEGMENT)
     }
     return 'none'
+  }
+
+  /** The available peer (not `except`) that said it has `index`, with the fewest requests out and a free slot. */
+  private _leastBusyWith (index: number, now: number, except: Peer | null): Peer | null {
+    let best: Peer | null = null
+    for (const p of this.rep.peers) {
+      if (p === except || p.inflight.size >= this.maxInflight || !this._has(p, index, now)) continue
+      if (best === null || p.inflight.size < best.inflight.size) best = p
+    }
+    return best
+  }
+
+  private _anyHas (index: number, now: number): boolean {
+    return this.rep.peers.some(p => this._has(p, index, now))
+  }
+
+  private _has (p: Peer, index: number, now: number): boolean {
+    return p.available(now) && p.remoteSynced && p.remoteFork === this.rep.core.fork && p.remoteBitfield.get(index)
   }
 
   /** True while some peer has a free slot (ranges stop filling when none does). */
@@ -302,7 +356,7 @@ export class Scheduler {
     this.rep.watch()
   }
 
-  private async _sendBlock (peer: Peer, index: number, priority: number): Promise<void> {
+  private async _sendBlock (peer: Peer, index: number, priority: number, hedge: boolean): Promise<void> {
     const core = this.rep.core
     const message: RequestMessage = {
       id: peer.nextRequestId(),
@@ -314,9 +368,10 @@ export class Scheduler {
       manifest: false,
       priority
     }
-    const req: Outstanding = { peer, kind: 'block', message, priority, sentAt: tick() }
+    const req: Outstanding = { peer, kind: 'block', message, priority, sentAt: tick(), hedged: hedge }
     peer.inflight.set(message.id, req)
-    this._blocks.set(index, req)
+    if (hedge) this._hedges.set(index, req)
+    else this._blocks.set(index, req)
     this.rep.watch()
     // The nodes we hold are nearly always in memory: then the request goes out in this tick.
     const known = core.tree.missingNodesCached(2 * index)

@@ -17,6 +17,8 @@ export interface Outstanding {
   priority: number
   /** Its answer arrived and is being verified/stored: never cancel it, never ask again meanwhile. */
   answered?: boolean
+  /** A block request also sent to another peer (a hedge): whichever answers first wins. */
+  hedged?: boolean
   /** When it was sent, on the `tick()` clock (a storage failure fails only ranges older than it). */
   sentAt?: number
   /** For an upgrade: the peer's length it was asked to prove (what it claimed when we asked). */
@@ -39,6 +41,12 @@ export interface ReplicatorOptions {
    * peer that does not open, sync or acknowledge, and the conflict check.
    */
   requestTimeout?: number
+  /**
+   * Milliseconds a peer may stay silent with block requests out before each of them is also
+   * asked of another peer that has the block (first answer wins, the other is cancelled).
+   * Not a failure: the peer is struck only at `requestTimeout`. Default `requestTimeout / 8`.
+   */
+  hedgeAfter?: number
   /** Failures (timeouts, answers that prove nothing) before a peer is dropped. Default 3. */
   maxStrikes?: number
   /** Most bytes one peer's availability announcements may take here. Default 4 MiB. */

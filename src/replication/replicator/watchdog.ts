@@ -2,11 +2,12 @@
  * @module replication/replicator/watchdog
  * The replicator's clock and what happens when a peer fails (health.ts). One interval,
  * running only while something can time out (requests in flight, `update()` waiting), ticks
- * four times per request timeout: a peer whose oldest request waited a whole timeout
- * (inflight.ts) loses every request to other peers and gets a strike; `update()`'s deadlines
- * are re-checked. A strike brings a backoff, after which the scheduler looks at the peer
- * again; the last strike ends its connection with the failure's typed error. Every timer
- * stops on close.
+ * four times per request timeout (twice per hedge delay when that is shorter): a peer whose
+ * oldest request waited a whole timeout (inflight.ts) loses every request to other peers and
+ * gets a strike; one silent for the hedge delay has its block requests also asked elsewhere
+ * (scheduler.ts `hedge`); `update()`'s deadlines are re-checked. A strike brings a backoff,
+ * after which the scheduler looks at the peer again; the last strike ends its connection with
+ * the failure's typed error. Every timer stops on close.
  */
 import { HypercoreError } from '../../errors.js'
 import type { Peer } from './peer.js'
@@ -20,7 +21,7 @@ export class Watchdog {
 
   constructor (rep: Replicator) {
     this._rep = rep
-    this._period = Math.max(5, Math.floor(rep.policy.requestTimeout / 4))
+    this._period = Math.max(5, Math.floor(Math.min(rep.policy.requestTimeout / 4, rep.policy.hedgeAfter / 2)))
   }
 
   get running (): boolean { return this._timer !== null }
@@ -69,10 +70,23 @@ export class Watchdog {
     if (this._closed) return false
     const now = Date.now()
     let busy = false
+    const silent: Peer[] = []
     for (const p of [...rep.peers]) {
       if (p.inflight.size === 0) continue
       busy = true
-      if (now - p.inflight.headSince >= rep.policy.requestTimeout) this._timedOut(p)
+      const waited = now - p.inflight.headSince
+      if (waited >= rep.policy.requestTimeout) this._timedOut(p)
+      else if (waited >= rep.policy.hedgeAfter) silent.push(p)
+    }
+    if (silent.length > 0) {
+      // The hedges of one tick leave as one batch per connection.
+      const peers = rep.peers.slice()
+      for (const p of peers) p.channel.cork()
+      try {
+        for (const p of silent) if (!p.closed) rep.scheduler.hedge(p)
+      } finally {
+        for (const p of peers) p.channel.uncork()
+      }
     }
     if (rep.updating) {
       busy = true
