@@ -190,8 +190,9 @@ Command: \`node --import tsx --expose-gc bench/hostile-peer.bench.ts ${r.blocks}
 | none (reference) | ${r.reference.stallMs} ms | ${r.reference.memoryGrowthMiB} MiB | ${r.reference.downloadMs} ms | — |
 ${rows}
 
-A peer that claims blocks and never answers holds the requests sent to it until the request
-timeout; they then go to the writer and the peer is struck (dropped at the third strike).
+A peer that claims blocks and never answers delays the requests sent to it until they are hedged
+to the writer (after an eighth of the request timeout); it is struck at each timeout and dropped at
+the third.
 `
 }
 
