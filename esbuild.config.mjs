@@ -17,6 +17,7 @@ import { builtinModules, createRequire } from 'node:module'
 import { browserShims } from './scripts/browser-shims.mjs'
 
 const entry = 'src/index.ts'
+const SODIUM_WASM = 'src/crypto/sodium-wasm.ts'
 const signalServerEntry = 'src/signaling/server/index.ts'
 const nodeBuiltins = [...builtinModules, ...builtinModules.map(m => 'node:' + m)]
 
@@ -64,9 +65,11 @@ export async function build ({ quiet = false } = {}) {
   fs.rmSync('dist/browser', { recursive: true, force: true })
   fs.rmSync('dist/node', { recursive: true, force: true })
   const common = { entryPoints: [entry], bundle: true, format: 'esm', target: 'es2022', logLevel: quiet ? 'error' : 'warning' }
-  // The browser shims (`global`, a tiny `process`) are for simple-peer: see scripts/browser-shims.mjs.
-  await esbuild.build({ ...common, ...browserShims, outfile: 'dist/browser/index.js', platform: 'browser', sourcemap: true, plugins: [noNodeBuiltins] })
-  const min = await esbuild.build({ ...common, ...browserShims, outfile: 'dist/browser/index.min.js', platform: 'browser', minify: true, metafile: true, plugins: [noNodeBuiltins] })
+  // The browser shims (`global`, a tiny `process`, readable-stream's unused parts left out) are
+  // for simple-peer: see scripts/browser-shims.mjs.
+  const browser = { ...common, ...browserShims, platform: 'browser', plugins: [...browserShims.plugins, noNodeBuiltins] }
+  await esbuild.build({ ...browser, outfile: 'dist/browser/index.js', sourcemap: true })
+  const min = await esbuild.build({ ...browser, outfile: 'dist/browser/index.min.js', minify: true, metafile: true })
   await esbuild.build({ ...common, outfile: 'dist/node/index.js', platform: 'node', packages: 'external', sourcemap: true })
   // The signaling server is Node-only and has its own entry (`hypercore-web/signal-server`).
   if (fs.existsSync(signalServerEntry)) {
@@ -79,12 +82,17 @@ export async function build ({ quiet = false } = {}) {
   return size
 }
 
+/** Minified bytes per dependency, libsodium's WASM (generated into src/crypto) and our own code. */
 function topInputs (metafile) {
   const out = metafile.outputs['dist/browser/index.min.js']
   const byPackage = {}
   for (const [file, { bytesInOutput }] of Object.entries(out.inputs)) {
     const m = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
-    const key = m ? m[1] : 'hypercore-web (src)'
+    const key = m
+      ? m[1]
+      : file === SODIUM_WASM
+        ? 'libsodium WASM (src/crypto/sodium-wasm.ts)'
+        : /^(scripts\/|never-called:)/.test(file) ? 'browser shims (scripts/)' : 'hypercore-web (src)'
     byPackage[key] = (byPackage[key] ?? 0) + bytesInOutput
   }
   return Object.fromEntries(Object.entries(byPackage).sort((a, b) => b[1] - a[1]))

@@ -4,7 +4,7 @@
  * (bench/pages/crypto.page.ts): browser-safe, no Node built-ins. Each op runs for a time
  * budget after a warm-up; results are operations per second.
  */
-import { sodium } from '../src/crypto/sodium.js'
+import sodium from 'libsodium-wrappers-sumo'
 import { keyPair, leafHash, parentHash, sign, verify } from '../src/crypto/index.js'
 
 type Node = { index: number, size: number, hash: Uint8Array }
@@ -24,11 +24,13 @@ export type OpsPerSecond = Record<OpName, number>
 export const ours: CryptoImpl = { sign, verify, leafHash, parentHash }
 
 /**
- * The naive path through the wrappers' public API (concat in JS, then crypto_generichash /
- * crypto_sign_detached), to show what the heap-scratch path buys. Call after cryptoReady().
+ * The naive path through libsodium's wrappers (`libsodium-wrappers-sumo`, a devDependency: the
+ * library does not ship them): concat in JS, then crypto_generichash / crypto_sign_detached,
+ * to show what the heap-scratch path buys.
  */
-export function viaWrappers (): CryptoImpl {
-  const s = sodium()
+export async function viaWrappers (): Promise<CryptoImpl> {
+  await sodium.ready
+  const s = sodium
   const u64 = (n: number, buf: Uint8Array, off: number): void => {
     new DataView(buf.buffer, buf.byteOffset).setBigUint64(off, BigInt(n), true)
   }

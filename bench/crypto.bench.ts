@@ -12,7 +12,7 @@ async function main (): Promise<void> {
   const budget = Number(process.argv[2] ?? 1000)
   await cryptoReady()
   const oursOps = measure(ours, budget)
-  const wrappersOps = measure(viaWrappers(), budget)
+  const wrappersOps = measure(await viaWrappers(), budget)
   const refOps = measure({
     sign: reference.sign,
     verify: reference.verify,

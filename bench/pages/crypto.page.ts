@@ -12,7 +12,7 @@ import { measure, ours, ratios, viaWrappers } from '../crypto-ops.js'
     await cryptoReady()
     const loadMs = Math.round(performance.now() - t0)
     const oursOps = measure(ours, budgetMs)
-    const wrappersOps = measure(viaWrappers(), budgetMs)
+    const wrappersOps = measure(await viaWrappers(), budgetMs)
     return {
       runtime: navigator.userAgent,
       sodiumLoadMs: loadMs,

@@ -2,7 +2,7 @@
  * @module crypto
  * The crypto layer's public surface: await `cryptoReady()` once, then everything is synchronous.
  */
-export { cryptoReady, isCryptoReady, sodium, raw, type Sodium, type RawSodium } from './sodium.js'
+export { cryptoReady, isCryptoReady, raw, type RawSodium } from './sodium.js'
 export * as caps from './caps.js'
 export type { TreeNode, KeyPair } from './types.js'
 export {
@@ -18,5 +18,6 @@ export { compatSignable, manifestV0Signable, manifestV1Signable } from './signab
 export { type Multisig, type MultisigProof, encodeMultisig, decodeMultisig } from './multisig.js'
 export { Verifier, type VerifierOptions } from './verifier.js'
 export { encodeId, decodeId, normalizeKey, z32Encode, z32Decode } from './id.js'
+export { sha512, scalarmultEd25519Noclamp, chacha20poly1305Encrypt, chacha20poly1305Decrypt, AEAD_TAG_BYTES } from './noise-primitives.js'
 export { BlockEncryption, type BlockEncryptionOptions, PADDING, xsalsa20Xor } from './block-encryption.js'
 export { u64le, equalBytes } from './bytes.js'

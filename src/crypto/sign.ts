@@ -11,7 +11,7 @@
 import { HypercoreError } from '../errors.js'
 import { _assertBytes, equalBytes } from './bytes.js'
 import { _acquire, _hi, _lo, _release, _scratch } from './heap.js'
-import { raw, sodium } from './sodium.js'
+import { raw } from './sodium.js'
 import type { KeyPair } from './types.js'
 
 export type { KeyPair }
@@ -21,10 +21,17 @@ export const SECRET_KEY_BYTES = 64
 export const SEED_BYTES = 32
 export const SIGNATURE_BYTES = 64
 
-/** Fresh random bytes from libsodium's CSPRNG (crypto.getRandomValues underneath). */
+/**
+ * Fresh random bytes from crypto.getRandomValues (libsodium's own randombytes in WASM draws
+ * from the same source, one u32 per output byte). Filled in 64 KiB pieces, the most one
+ * getRandomValues call may fill.
+ */
 export function randomBytes (n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0) throw HypercoreError.BAD_ARGUMENT('randomBytes length must be a non-negative integer')
-  return sodium().randombytes_buf(n)
+  raw() // like every crypto call, only after cryptoReady() (which also checked getRandomValues exists)
+  const out = new Uint8Array(n)
+  for (let off = 0; off < n; off += 65536) globalThis.crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)))
+  return out
 }
 
 /** A key pair from a 32-byte seed (deterministic), or a random one when no seed is given. */

@@ -1,13 +1,12 @@
 import { test } from 'node:test'
 import { equal, ok, throwsWithCode } from '../helpers/assert.js'
-import { cryptoReady, isCryptoReady, raw, sodium } from '../../src/crypto/sodium.js'
+import { cryptoReady, isCryptoReady, raw } from '../../src/crypto/sodium.js'
 import { leafHash } from '../../src/crypto/hash.js'
 import { keyPair } from '../../src/crypto/sign.js'
 
 // Runs in its own process (node --test), so sodium is not loaded yet when this starts.
 test('sync accessors throw CRYPTO_NOT_READY before cryptoReady()', () => {
   equal(isCryptoReady(), false)
-  throwsWithCode(() => sodium(), 'CRYPTO_NOT_READY')
   throwsWithCode(() => raw(), 'CRYPTO_NOT_READY')
   throwsWithCode(() => leafHash(new Uint8Array(1)), 'CRYPTO_NOT_READY')
   throwsWithCode(() => keyPair(), 'CRYPTO_NOT_READY')
@@ -19,12 +18,10 @@ test('cryptoReady is idempotent: one cached promise, one module', async () => {
   equal(a, b, 'same promise')
   await a
   equal(isCryptoReady(), true)
-  const s = sodium()
   const r = raw()
   await cryptoReady()
-  equal(sodium(), s, 'same wrappers object')
   equal(raw(), r, 'same raw module')
   equal(typeof r._crypto_stream_xsalsa20_xor_ic, 'function')
-  equal(typeof s.crypto_scalarmult_ed25519_noclamp, 'function', 'sumo build loaded')
+  equal(typeof r._crypto_scalarmult_ed25519_noclamp, 'function', 'sumo functions kept')
   ok(r.HEAPU8 instanceof Uint8Array)
 })

@@ -3,7 +3,7 @@
  * Test helpers for the tree layer: a writer tree over a MemoryNodeStore that signs with the
  * 80-byte compat signable (§2.2), and the matching signature check.
  */
-import { sodium } from '../../src/crypto/sodium.js'
+import { keyPair, sign, verify } from '../../src/crypto/sign.js'
 import { MemoryNodeStore } from '../../src/tree/memory-node-store.js'
 import { MerkleTree } from '../../src/tree/merkle-tree.js'
 import type { TreeNode } from '../../src/tree/types.js'
@@ -33,8 +33,7 @@ export function compatSignable (treeHash: Uint8Array, length: number, fork: numb
 export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
 export function keyPairFromSeed (seed: Uint8Array): KeyPair {
-  const kp = sodium().crypto_sign_seed_keypair(seed)
-  return { publicKey: kp.publicKey, secretKey: kp.privateKey }
+  return keyPair(seed)
 }
 
 export const vectorKeyPair = (): KeyPair => ({
@@ -43,13 +42,13 @@ export const vectorKeyPair = (): KeyPair => ({
 })
 
 export function signTree (treeHash: Uint8Array, length: number, fork: number, secretKey: Uint8Array): Uint8Array {
-  return sodium().crypto_sign_detached(compatSignable(treeHash, length, fork), secretKey)
+  return sign(compatSignable(treeHash, length, fork), secretKey)
 }
 
 export function verifierFor (publicKey: Uint8Array) {
   return (treeHash: Uint8Array, length: number, fork: number, signature: Uint8Array): boolean => {
     if (signature.byteLength !== 64) return false
-    return sodium().crypto_sign_verify_detached(signature, compatSignable(treeHash, length, fork), publicKey)
+    return verify(compatSignable(treeHash, length, fork), signature, publicKey)
   }
 }
 

@@ -12,7 +12,7 @@
  * and an identity result; any refusal is a malicious or broken peer → INVALID_HANDSHAKE.
  */
 import { HypercoreError } from '../../errors.js'
-import { keyPair as signKeyPair, sodium, type KeyPair } from '../../crypto/index.js'
+import { keyPair as signKeyPair, scalarmultEd25519Noclamp, sha512, type KeyPair } from '../../crypto/index.js'
 
 export const DH_LEN = 32
 export const PUBLIC_KEY_BYTES = 32
@@ -35,7 +35,7 @@ export function assertKeyPair (kp: unknown, name: string): asserts kp is KeyPair
 
 /** The clamped Ed25519 scalar of a secret key's seed (the first 32 bytes of SHA-512(seed)). */
 function _scalar (secretKey: Uint8Array): Uint8Array {
-  const digest = sodium().crypto_hash_sha512(secretKey.subarray(0, 32))
+  const digest = sha512(secretKey.subarray(0, 32))
   const s = digest.slice(0, 32)
   digest.fill(0)
   s[0]! &= 248
@@ -53,11 +53,8 @@ export function dh (secretKey: Uint8Array, remotePublicKey: Uint8Array): Uint8Ar
     throw HypercoreError.INVALID_HANDSHAKE(`remote public key must be ${PUBLIC_KEY_BYTES} bytes`)
   }
   const s = _scalar(secretKey)
-  try {
-    return sodium().crypto_scalarmult_ed25519_noclamp(s, remotePublicKey)
-  } catch (err) {
-    throw HypercoreError.INVALID_HANDSHAKE('remote key is not a usable Ed25519 point', err)
-  } finally {
-    s.fill(0)
-  }
+  const shared = scalarmultEd25519Noclamp(s, remotePublicKey)
+  s.fill(0)
+  if (shared === null) throw HypercoreError.INVALID_HANDSHAKE('remote key is not a usable Ed25519 point')
+  return shared
 }

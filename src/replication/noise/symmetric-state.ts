@@ -6,7 +6,7 @@
  * `0x00000000 ‖ u64le(n)`. Keys are 32 bytes: HKDF outputs (64 bytes) are truncated.
  */
 import { HypercoreError } from '../../errors.js'
-import { blake2bParts, sodium } from '../../crypto/index.js'
+import { blake2bParts, chacha20poly1305Decrypt, chacha20poly1305Encrypt } from '../../crypto/index.js'
 
 export const HASHLEN = 64
 export const BLOCKLEN = 128
@@ -69,7 +69,7 @@ export class CipherState {
 
   encryptWithAd (ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (this._k === null) return plaintext
-    const out = sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, ad, null, _nonce(this._n), this._k)
+    const out = chacha20poly1305Encrypt(plaintext, ad, _nonce(this._n), this._k)
     this._n++
     return out
   }
@@ -77,12 +77,8 @@ export class CipherState {
   decryptWithAd (ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     if (this._k === null) return ciphertext
     if (ciphertext.byteLength < TAGLEN) throw HypercoreError.INVALID_HANDSHAKE('handshake ciphertext is shorter than its tag')
-    let out: Uint8Array
-    try {
-      out = sodium().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, ad, _nonce(this._n), this._k)
-    } catch (err) {
-      throw HypercoreError.INVALID_HANDSHAKE('handshake message failed authentication', err)
-    }
+    const out = chacha20poly1305Decrypt(ciphertext, ad, _nonce(this._n), this._k)
+    if (out === null) throw HypercoreError.INVALID_HANDSHAKE('handshake message failed authentication')
     this._n++
     return out
   }
