@@ -127,20 +127,22 @@ test('three pages: a reader downloads from two seeders at once; one seeder close
     const early = await api(c.page, 'waitDownloaded', blocks / 8)
     const closing = a.page.close()
     const r = await api(c.page, 'downloadFinish', { blockSize })
+    const finished = Date.now()
     await closing
-    console.log(`two seeders → one: ${blocks * blockSize / 2 ** 20} MiB in ${Date.now() - t0} ms (a seeder lost after ${r.removed[0]?.at - t0} ms); served ${JSON.stringify(early)} at 1/8, ${JSON.stringify(r.downloadedFrom)} in all`)
+    // The download does not wait for the dead seeder to be noticed: what it had been asked is
+    // hedged to the live one after the silence, well before the idle timeout ends that link.
+    const lost = await api(c.page, 'waitRemoved', a.self)
+    console.log(`two seeders → one: ${blocks * blockSize / 2 ** 20} MiB in ${finished - t0} ms (the hung seeder dropped after ${lost.at - t0} ms); served ${JSON.stringify(early)} at 1/8, ${JSON.stringify(r.downloadedFrom)} in all`)
     expect(r.length).toBe(blocks)
     expect(r.contiguousLength).toBe(blocks)
     expect(r.mismatches).toEqual([])
     expect(r.treeHash).toBe(a.treeHash)
-    // Each block counted once, both seeders served, b served everything a did not.
+    // Each block counted once, both seeders served, b served everything a did not (and each
+    // block once: a hedge that won ends the hung seeder's request, so nothing is hedged twice).
     expect(r.downloaded).toBe(blocks)
     expect(r.downloadedFrom[a.self]).toBeGreaterThan(0)
     expect(r.downloadedFrom[b.self]).toBeGreaterThan(0)
     expect(r.downloadedFrom[a.self] + r.downloadedFrom[b.self]).toBe(blocks)
-    const lost = r.removed.find((x: { peer: string }) => x.peer === a.self)
-    expect(lost, 'the closed seeder left the reader\'s peers').toBeDefined()
-    expect(lost.downloadedSoFar).toBeLessThan(blocks)
     // What a served before it hung (its last answers may have been stuck in its buffers).
     expect(r.downloadedFrom[a.self]).toBeLessThanOrEqual(48)
     expect((await api(b.page, 'stats')).uploadedTo[c.self]).toBe(r.downloadedFrom[b.self])

@@ -63,6 +63,42 @@ for (const [name, makeWriter] of writers) test(`attack 4a: a peer claiming a hug
   await honest.done()
 })
 
+test('attack 4e (found by the fuzzer): a peer re-sending a longer claim that never acknowledges our length does not hold update()', { timeout: 60000 }, async () => {
+  // Such a peer is never asked for an upgrade (only peers that acknowledged our length are),
+  // so it gets no timeout and no strike; update() waits for its acknowledgement one request
+  // timeout. That wait used to restart at each of its syncs: one every 50 ms held update()
+  // for ever, the writer connected and already followed.
+  const { w, v } = await writerAndVictim(20)
+  const a = await attack(v, w.key!)
+  let claim = 2 ** 40
+  const reclaim = (): void => a.send.sync({ length: claim++, canUpgrade: true, remoteLength: v.length + 7 })
+  reclaim()
+  await processed(a)
+  const honest = await honestly(w, v)
+  const timer = setInterval(reclaim, TIMEOUT / 6)
+  try {
+    const probe = loopProbe()
+    let started = Date.now()
+    assert.equal(await within(v.update({ wait: true }), 5000, 'update() with a re-claiming peer'), true)
+    assert.equal(v.length, 20)
+    assert.ok(Date.now() - started < 4 * TIMEOUT, `update() took ${Date.now() - started} ms`)
+    // A new length of ours is owed an acknowledgement again, once, not once per claim.
+    await w.append(Buffer.from('b20'))
+    await within(until(() => v.length === 21, 5000), 5000, 'following the writer')
+    started = Date.now()
+    assert.equal(await within(v.update({ wait: true }), 5000, 'update() after the writer appended'), false)
+    assert.ok(Date.now() - started < 4 * TIMEOUT, `update() took ${Date.now() - started} ms`)
+    assert.equal(text(await v.get(20)), 'b20')
+    assert.equal(a.requests.filter(m => m.upgrade !== null).length, 0, 'a peer that never acknowledged was asked for an upgrade')
+    const stall = probe.stop()
+    assert.ok(stall < 100, `the victim's event loop stalled ${stall.toFixed(0)} ms`)
+  } finally {
+    clearInterval(timer)
+  }
+  a.destroy()
+  await honest.done()
+})
+
 /** Answers every upgrade request with `data` that proves nothing, then claims a little more. */
 export function answerEmpty (a: Attacker, v: any, delay: boolean): void {
   let claim = 2 ** 30
@@ -200,6 +236,10 @@ test('attack 4d with a 2 s request timeout: blocks a silent peer holds are hedge
   a.send.sync({ length: 300, remoteLength: 0 })
   a.send.range(false, 0, 300)
   await processed(a)
+  let uploads = 0
+  let downloads = 0
+  w.on('upload', () => uploads++)
+  v.on('download', () => downloads++)
   const honest = await honestly(w, v)
   await v.update({ wait: true })
   const started = Date.now()
@@ -210,5 +250,8 @@ test('attack 4d with a 2 s request timeout: blocks a silent peer holds are hedge
   assert.equal(a.victimPeer.closed, false, 'hedging is no strike')
   assert.deepEqual(await demandUntilDropped(v, a, 300, requestTimeout), ['REQUEST_TIMEOUT'])
   for (let i = 0; i < 300; i += 7) assert.equal(text(await v.get(i, { wait: false })), 'b' + i)
+  // A hedge that won ends the silent peer's request too: nothing is hedged twice, so the
+  // writer sent each block exactly as often as the victim stored one.
+  assert.equal(uploads, downloads)
   await honest.done()
 })

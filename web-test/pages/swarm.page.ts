@@ -10,6 +10,7 @@
  * - `open({ key })`: a reader core of `key`, replicated and announced the same way (it
  *   seeds what it has); `core.findingPeers()` is held until the swarm's first round.
  * - `waitPeers(n)`: until the core replicates with `n` peers (their Noise keys).
+ * - `waitRemoved(key)`: until that peer has left the core's peers.
  * - `update()`, `downloadStart({ blocks })`, `waitDownloaded(n)`, `downloadFinish({ blockSize })`:
  *   a full download whose blocks are counted per serving peer; the finish verifies every block.
  * - `append({ text })`, `waitBlock({ index })`: live appends.
@@ -94,7 +95,10 @@ function wire (c: Hypercore): void {
     if (++uploads === hangAfter) hang()
   })
   c.on('peer-add', () => { for (const w of progress.splice(0)) w() })
-  c.on('peer-remove', (peer: PeerLike) => removed.push({ peer: keyOf(peer), downloadedSoFar: downloaded, at: Date.now() }))
+  c.on('peer-remove', (peer: PeerLike) => {
+    removed.push({ peer: keyOf(peer), downloadedSoFar: downloaded, at: Date.now() })
+    for (const w of progress.splice(0)) w()
+  })
   swarm!.on('connection', (stream, info) => {
     signaledBy.push(info.signaling)
     stream.on('error', (e: Error & { code?: string }) => streamErrors.push({ code: e.code ?? null, message: e.message, at: Date.now() }))
@@ -150,6 +154,12 @@ function downloadStart ({ blocks }: { blocks: number }): void {
 async function waitDownloaded (n: number): Promise<Record<string, number>> {
   await until(() => downloaded >= n)
   return Object.fromEntries(downloadedFrom)
+}
+
+/** Until `peer` (its Noise key) has left the core's peers; when it left. */
+async function waitRemoved (peer: string): Promise<{ peer: string, downloadedSoFar: number, at: number }> {
+  await until(() => removed.some(x => x.peer === peer))
+  return removed.find(x => x.peer === peer)!
 }
 
 async function downloadFinish ({ blockSize }: { blockSize: number }): Promise<Record<string, unknown>> {
@@ -238,6 +248,6 @@ async function close (): Promise<void> {
 }
 
 (globalThis as unknown as { testApi: unknown }).testApi = {
-  start, write, open, hangAfterUploads, waitPeers, update, downloadStart, waitDownloaded, downloadFinish, append, waitBlock,
+  start, write, open, hangAfterUploads, waitPeers, update, downloadStart, waitDownloaded, downloadFinish, waitRemoved, append, waitBlock,
   rtcStart, rtcSignal, rtcRead, stats, close
 }

@@ -165,7 +165,11 @@ export class Scheduler {
   release (req: Outstanding): void {
     this._unclaim(req)
     const b = req.message.block
-    if (b !== null && !(this.rep.core.bitfield.isLoaded(Math.floor(b.index / BITS_PER_PAGE)) && this.rep.core.bitfield.has(b.index))) this.rep.ranges.rescan()
+    if (b === null) return
+    // Stored: the other request of a hedged pair is cancelled (else a silent peer's request
+    // would stay the block's claim and be hedged again); not stored: ranges may ask again.
+    if (this.rep.core.bitfield.isLoaded(Math.floor(b.index / BITS_PER_PAGE)) && this.rep.core.bitfield.has(b.index)) this.cancelBlock(b.index)
+    else this.rep.ranges.rescan()
   }
 
   /** noData, or an answer that did not match: do not ask that peer for it again. */
