@@ -13,7 +13,8 @@
  *    readers ÷ without (target ≤ 1.5x), with the worst single append of each and the reads
  *    the readers made inside the window.
  * Every measurement has a time limit: one that exceeds it is reported as "did not finish".
- * Run: node --import tsx bench/core-idb-append.ts [--quick] [--json]
+ * Run: node --import tsx bench/core-idb-append.ts [--quick] [--json] [--firefox]
+ * (--firefox: in Firefox ESR instead of Chromium, bench/lib/firefox.ts)
  */
 import { openBenchBrowser, type BenchBrowser } from './lib/chromium.js'
 import type { BatchedOpts, BatchedResult, BurstOpts, BurstResult, SingleOpts, SingleResult } from './pages/core-append/throughput.js'
@@ -116,7 +117,14 @@ export function idbAppendSummary (r: IdbAppendResult): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick')
-  idbAppendBench(quick).then(r => {
-    console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : idbAppendSummary(r))
-  }, err => { console.error(err); process.exitCode = 1 })
+  // --firefox: the same page in Firefox ESR (bench/lib/firefox.ts), for its figures beside Chromium's.
+  const opening = process.argv.includes('--firefox') ? import('./lib/firefox.js').then(m => m.openFirefoxBenchBrowser()) : openBenchBrowser()
+  opening.then(async browser => {
+    try {
+      const r = await idbAppendBench(quick, browser)
+      console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : `${browser.version}\n${idbAppendSummary(r)}`)
+    } finally {
+      await browser.close()
+    }
+  }).catch(err => { console.error(err); process.exitCode = 1 })
 }

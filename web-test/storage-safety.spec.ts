@@ -1,6 +1,7 @@
 /**
  * @module web-test/storage-safety.spec
- * Storage-safety regressions in real Chromium (page: web-test/pages/storage-safety.page.ts):
+ * Storage-safety regressions in real Chromium (page: web-test/pages/storage-safety.page.ts;
+ * all but the CDP case are shared with the Firefox runner: web-test/suites/storage-safety.ts):
  * - the shared cases on the real IndexedDB (the same lists Node runs on fake-indexeddb and on
  *   memory/files: test/storage/idb-safety.test.ts, test/core/one-writer.test.ts), with two
  *   readers for the starvation case;
@@ -12,75 +13,19 @@
  *   into the recreated database, a reopen is clean.
  */
 import { test, expect, type Page } from '@playwright/test'
-
-interface Group { name: string, passed: string[], failed: Array<{ name: string, error: string }> }
+import { storageSafetyCases } from './suites/storage-safety.js'
+import { unique } from './suites/page.js'
+import { runCase } from './suites/playwright.js'
 
 async function open (page: Page): Promise<void> {
   await page.goto('/pages/storage-safety.html')
   await page.waitForFunction(() => (globalThis as any).testApi)
 }
 
-let seq = 0
-const unique = (tag: string): string => `spec-${tag}-${Date.now()}-${seq++}`
+// The shared groups and the two-tab cases (also run in Firefox: web-test/suites/storage-safety.ts).
+for (const c of storageSafetyCases) test(c.title('Chromium'), runCase(c))
 
-// The shared groups and how many cases each runs (the page's `suites`).
-const GROUPS: Record<string, number> = {
-  'indexeddb adapter': 7,
-  'indexeddb lock': 1,
-  'indexeddb core': 5, // 2 starvation (two get loops, two read streams) + 3 wipe cases
-  'one writer: storage name string': 4,
-  'interrupted: storage name string': 3,
-  'one writer: IdbStorage per open': 4,
-  'interrupted: IdbStorage per open': 3,
-  'one writer: memory': 4,
-  'interrupted: memory': 3
-}
-
-for (const [group, count] of Object.entries(GROUPS)) {
-  test(`shared cases in Chromium: ${group}`, async ({ page }) => {
-    await open(page)
-    const g = await page.evaluate(n => (globalThis as any).testApi.run(n), group) as Group
-    expect(g.failed, `${group} failures`).toEqual([])
-    expect(g.passed.length, `${group} cases passed`).toBe(count)
-  })
-}
-
-test('two tabs on one core name: the second tab\'s open rejects STORAGE_LOCKED, unlocked is read-only, and it opens once the first closes the core', async ({ page, context }) => {
-  const name = unique('tabs')
-  const other = await context.newPage()
-  await Promise.all([open(page), open(other)])
-  try {
-    expect(await page.evaluate(([n]) => (globalThis as any).testApi.hold(n, ['a', 'b', 'c']), [name])).toEqual({ length: 3 })
-
-    expect(await other.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n), [name])).toEqual({ error: 'STORAGE_LOCKED' })
-    expect(await other.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n, { unlocked: true }), [name]))
-      .toEqual({ length: 3, writable: false, blocks: ['a', 'b', 'c'], append: 'SESSION_NOT_WRITABLE' })
-
-    await page.evaluate(([n]) => (globalThis as any).testApi.release(n), [name])
-    expect(await other.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n), [name]))
-      .toEqual({ length: 4, writable: true, blocks: ['a', 'b', 'c'], append: 'ok' })
-    // and the first tab now opens what the second wrote
-    expect(await page.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n, { unlocked: true }), [name]))
-      .toEqual({ length: 4, writable: false, blocks: ['a', 'b', 'c', 'appended'], append: 'SESSION_NOT_WRITABLE' })
-  } finally {
-    await other.evaluate(([n]) => (globalThis as any).testApi.tryDelete(n), [name]).catch(() => {})
-    await other.close()
-  }
-})
-
-test('two tabs on one core name: closing the first tab frees the core for the second', async ({ page, context }) => {
-  const name = unique('tab-close')
-  const first = await context.newPage()
-  await Promise.all([open(page), open(first)])
-  expect(await first.evaluate(([n]) => (globalThis as any).testApi.hold(n, ['x']), [name])).toEqual({ length: 1 })
-  expect(await page.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n), [name])).toEqual({ error: 'STORAGE_LOCKED' })
-  await first.close() // its core never closed: the browser releases the page's Web Lock
-  await page.evaluate(([n]) => (globalThis as any).testApi.lockFree(n), [name])
-  expect(await page.evaluate(([n]) => (globalThis as any).testApi.tryOpen(n), [name]))
-    .toEqual({ length: 2, writable: true, blocks: ['x'], append: 'ok' })
-  await page.evaluate(([n]) => (globalThis as any).testApi.tryDelete(n), [name])
-})
-
+// Chromium only: clearing an origin's IndexedDB under a live page needs CDP.
 test('IndexedDB cleared by the browser (CDP Storage.clearDataForOrigin) under a live core: STORAGE_LOST, the sessions close, nothing of ours is written, a reopen is clean', async ({ page, baseURL }) => {
   const name = unique('cleared')
   await open(page)

@@ -1,6 +1,6 @@
 /**
  * @module web-test/pages/core.page
- * Chromium side of the Hypercore suites (served at /pages/core.html):
+ * Browser side (Chromium and Firefox) of the Hypercore suites (served at /pages/core.html):
  * - `run()` runs the shared API suite (test/core/api-cases.ts) on real IndexedDB (a storage
  *   name string, the browser default, and an explicit IdbStorage) and on memory;
  * - `abortAppend(name, n)` builds a core of 3 blocks, then appends while the n-th IndexedDB

@@ -1,6 +1,6 @@
 /**
  * @module web-test/pages/hyperbee.page
- * Chromium side of the Hyperbee spec (served at /pages/hyperbee.html): hyperbee@2, unchanged,
+ * Browser side (Chromium and Firefox) of the Hyperbee tests (served at /pages/hyperbee.html): hyperbee@2, unchanged,
  * bundled with our core as an app would bundle it.
  * - `workload({ kind, name })` runs the shared Hyperbee workload (test/compat/hyperbee-workload.ts)
  *   on IndexedDB (a storage name string) or memory, with the spec's seed key pair, so the spec

@@ -1,6 +1,6 @@
 /**
  * @module web-test/pages/storage-safety.page
- * Chromium side of the storage-safety regressions (served at /pages/storage-safety.html):
+ * Browser side (Chromium and Firefox) of the storage-safety regressions (served at /pages/storage-safety.html):
  * - `run(group)` runs one group of the shared cases on the real IndexedDB
  *   (test/storage/idb-safety-cases.ts, idb-core-cases.ts, core-safety-cases.ts): the adapter cases,
  *   the lock (two IdbStorage objects in one page, through Web Locks here), an append while

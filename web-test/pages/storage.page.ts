@@ -1,6 +1,6 @@
 /**
  * @module web-test/pages/storage.page
- * Chromium side of the storage suites (served at /pages/storage.html): `await testApi.run()`
+ * Browser side (Chromium and Firefox) of the storage suites (served at /pages/storage.html): `await testApi.run()`
  * runs the shared conformance suite on the memory and IndexedDB adapters (each also with a
  * small page size), then the IndexedDB cases and fault cases on the real IndexedDB, and
  * returns plain JSON: passed names and failures per group.

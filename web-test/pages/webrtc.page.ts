@@ -1,6 +1,6 @@
 /**
  * @module web-test/pages/webrtc.page
- * Chromium side of the WebRTC transport tests (served at /pages/webrtc.html). The spec relays
+ * Browser side (Chromium and Firefox) of the WebRTC transport tests (served at /pages/webrtc.html). The spec relays
  * signals between pages (or between a page and Node): our signals go out through the
  * `sendSignal` binding the spec exposes, the remote ones come in through `testApi.signal`.
  * - `start({ initiator, trickle })` makes this page's peer;
@@ -8,7 +8,7 @@
  *   the peer's stream (returns the key);
  * - `read({ key, blocks, blockSize })` replicates a fresh core with that key over the stream,
  *   downloads everything and checks every block's bytes;
- * - `exchange(text)` moves plain bytes (no core) for the Node ↔ Chromium test;
+ * - `exchange(text)` moves plain bytes (no core) for the Node ↔ browser test;
  * - `halfClose(text)`: end our side, read the peer's until it ends, then both close cleanly;
  * - `floodUntilError()` / `receive(n)` / `destroy()`: a destroy in the middle of a transfer.
  */

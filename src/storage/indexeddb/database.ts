@@ -153,6 +153,8 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   private _lost: HypercoreError | null = null
   private _lock: HeldLock | null = null
   private _locking: Promise<void> | null = null
+  /** Our last release of the lock, until the lock manager has it back (lock.ts). */
+  private _unlocking: Promise<void> = Promise.resolve()
   private _closing: Promise<void> | null = null
   /** Files opened through this database and not closed yet (see the top of this file). */
   private _openFiles = 0
@@ -219,7 +221,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
           this._cache.clear()
           this._sizes.clear()
           await this.connection.close()
-          this._unlock()
+          await this._unlock()
         }
       })()
     }
@@ -421,19 +423,22 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   private async _acquire (): Promise<void> {
     if (this.readOnly || this._lock !== null) return
     if (this._locking === null) {
-      this._locking = tryLock(lockName(this.name)).then((lock) => {
+      // A release of ours still in flight would refuse us our own lock: wait for it first.
+      this._locking = this._unlocking.then(() => tryLock(lockName(this.name))).then((lock) => {
         if (lock === null) throw HypercoreError.STORAGE_LOCKED(`IndexedDB database "${this.name}" is open in another tab, window or worker (one writer per core)`)
-        if (this.closed || this._lost !== null) lock.release()
+        if (this.closed || this._lost !== null) void lock.release()
         else this._lock = lock
       }).finally(() => { this._locking = null })
     }
     await this._locking
   }
 
-  private _unlock (): void {
+  /** Gives the lock back; resolves once another opener can take it (lock.ts). */
+  private async _unlock (): Promise<void> {
     const lock = this._lock
     this._lock = null
-    lock?.release()
+    if (lock !== null) this._unlocking = lock.release()
+    await this._unlocking
   }
 
   /** From now on, every transaction checks the meta record is the one we know (connection.ts). */
@@ -454,7 +459,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     this._cache.clear()
     this._sizes.clear()
     this.connection.close().catch(() => {})
-    this._unlock()
+    void this._unlock()
     for (const f of [...this._files]) f._storageLost(err)
   }
 
@@ -479,7 +484,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
         this._sizes.clear()
         this._meta = { state: 'unknown' }
         this._guard()
-        this._unlock()
+        await this._unlock()
       }
     }
   }

@@ -12,9 +12,12 @@
  * seen there (nor would it share that IndexedDB).
  */
 
-/** A held lock: `release()` gives it up (idempotent). */
+/**
+ * A held lock: `release()` gives it up (idempotent) and resolves once the lock manager has
+ * taken it back, so a `tryLock` issued after it (this page or another) finds the lock free.
+ */
 export interface HeldLock {
-  release (): void
+  release (): Promise<void>
 }
 
 interface LockManagerLike {
@@ -40,18 +43,25 @@ export async function tryLock (name: string): Promise<HeldLock | null> {
     if (localLocks.has(name)) return null
     localLocks.add(name)
     let held = true
-    return { release () { if (held) { held = false; localLocks.delete(name) } } }
+    return { async release () { if (held) { held = false; localLocks.delete(name) } } }
   }
   return new Promise<HeldLock | null>((resolve, reject) => {
-    let release!: () => void
-    const holding = new Promise<void>(resolve => { release = resolve })
-    locks.request(name, { mode: 'exclusive', ifAvailable: true }, (lock) => {
+    let letGo!: () => void
+    const holding = new Promise<void>(resolve => { letGo = resolve })
+    // `request` settles once the lock manager took the lock back (Web Locks, "request a lock":
+    // after the callback's promise settled and the lock was released). Settling `holding`
+    // alone is not enough: Firefox gives the lock back asynchronously, and an `ifAvailable`
+    // request made right after still finds it held (Chromium happens to find it free one
+    // microtask later), so a close followed at once by an open failed STORAGE_LOCKED.
+    let released: Promise<void> = Promise.resolve()
+    const release = async (): Promise<void> => { letGo(); await released }
+    released = locks.request(name, { mode: 'exclusive', ifAvailable: true }, (lock) => {
       if (lock === null) {
         resolve(null)
         return
       }
       resolve({ release })
       return holding // held until release() settles it
-    }).catch(reject)
+    }).then(() => {}, (err: unknown) => { reject(err) })
   })
 }
