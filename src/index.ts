@@ -25,6 +25,7 @@ export { verifyProof } from './tree/proof-verify.js'
 export type { NodeReader, ProofRequest, TreeNode } from './tree/types.js'
 
 export * from './storage/index.js'
+export { Corestore, type CorestoreOptions, type CorestoreGetOptions, type StoreStorageInput } from './store/index.js'
 export { defaultStorage } from '#platform/storage'
 
 export * from './transport/index.js'

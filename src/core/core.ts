@@ -107,6 +107,11 @@ export interface CoreSession {
   emit (event: string, ...args: unknown[]): boolean
   /** The session's registered extensions by name: a new peer delivers to them. */
   readonly extensions?: ReadonlyMap<string, ExtensionEndpoint>
+  /** Opened, and not `setActive(false)` / `active: false`: the core is wanted (replicator `downloading`). */
+  readonly opened?: boolean
+  readonly active?: boolean
+  /** Closes by itself once only autoClose sessions hold the core (hypercore@10's `autoClose`). */
+  readonly autoClose?: boolean
 }
 
 /**
@@ -134,6 +139,12 @@ export class Core {
   readonly sessions = new Set<CoreSession>()
   /** Pending `findingPeers()` hooks. */
   findingPeers = 0
+  /**
+   * Connections replicating the core with `{ session: true }` (hypercore@10's replicator
+   * session): the core stays open while one does, even with no session left, which is how a
+   * corestore answers a peer asking for a core it then closes (`closeIfUnused`).
+   */
+  replicationSessions = 0
   closed = false
 
   private readonly _listeners = new Set<(u: CoreUpdate) => void>()
@@ -192,6 +203,22 @@ export class Core {
     if (r !== null) for (const fn of [...this._replicatorListeners]) fn()
   }
 
+  /**
+   * Something that held the core let go (a session closed, a replication session ended):
+   * with nothing left, the replicator and the files close; with only autoClose sessions
+   * left, those close (the last of them closes the core).
+   */
+  async closeIfUnused (): Promise<void> {
+    if (this.replicationSessions > 0 || this._closing !== null) return
+    if (this.sessions.size === 0) {
+      this._replicator?.close?.()
+      await this.close().catch(() => {})
+      return
+    }
+    const left = [...this.sessions]
+    if (left.every(s => s.autoClose === true)) await Promise.allSettled(left.map(s => s.close()))
+  }
+
   /** Calls `fn` whenever a replicator is attached; returns the unsubscribe function. */
   onReplicator (fn: () => void): () => void {
     this._replicatorListeners.add(fn)
@@ -199,6 +226,8 @@ export class Core {
   }
 
   get key (): Uint8Array { return this.header.key }
+  /** The key is the signer's public key (not a manifest hash): hypercore@10's `core.compat`, which hyperdrive reads. */
+  get compat (): boolean { return this.verifier.compat }
   get length (): number { return this.tree.length }
   get byteLength (): number { return this.tree.byteLength }
   get fork (): number { return this.tree.fork }

@@ -37,10 +37,17 @@ import { encodeAppend, resolveEncoding, type ValueCodec } from './value-encoding
 import { BlockWaits } from './waits.js'
 // The facade is the one place the core reaches up into replication: `replicate()` and
 // download ranges are API of the session object (hypercore@10's shape).
-import { replicate, Replicator, type Peer, type ReplicateOptions } from '../replication/replicator/index.js'
+import {
+  connection, createProtocolStream, getProtocolMuxer, holdWhileReplicating, onDiscoveryKey, replicate, seekFromPeers, Replicator,
+  type Peer, type ProtocolStreamOptions
+} from '../replication/replicator/index.js'
+import { isProtomux } from '../replication/mux/protomux-adapter.js'
 import type { RawStream, SecretStream } from '../replication/secret-stream/index.js'
+import type { MerkleTree, TreeBatch } from '../tree/merkle-tree.js'
 
 export type { HypercoreOptions, GetOptions } from './session-options.js'
+
+const PROMISES = Symbol.for('hypercore.promises')
 
 /** hypercore@10 refuses bigger blocks (15 MiB): they cannot be sent in one message. */
 const MAX_SUGGESTED_BLOCK_SIZE = 15 * 1024 * 1024
@@ -50,6 +57,12 @@ export interface AppendWriteOptions {
   keyPair?: KeyPair | null
   /** A signature made elsewhere for the new length (a multisig flow): verified, then stored. */
   signature?: Uint8Array | null
+}
+
+/** `replicate()`'s options: the connection's (ProtocolStreamOptions) and `session`. */
+export interface ReplicateSessionOptions extends ProtocolStreamOptions {
+  /** The connection keeps the core open until this core's channel on it closes (hypercore@10). */
+  session?: boolean
 }
 
 export interface TruncateOptions extends AppendWriteOptions {
@@ -73,6 +86,23 @@ export class Hypercore extends EventEmitter {
   /** The discovery key of a core key (needs sodium loaded: `await cryptoReady()`). */
   static discoveryKey (key: Uint8Array): Uint8Array {
     return asBuffer(deriveDiscoveryKey(key))
+  }
+
+  /**
+   * The replication stream `replicate()` returns, with no core on it yet (hypercore@10's
+   * static): for a boolean a new connection, for a stream (or a protomux) the connection it
+   * belongs to. Cores join it with `core.replicate(stream)`; the multiplexer is
+   * `stream.noiseStream.userData`; `ondiscoverykey(discoveryKey)` hears of channels the remote
+   * opens that no core here answers (replicate one on the stream before its promise settles
+   * to accept), which is how corestore opens stored cores on demand.
+   */
+  static createProtocolStream (isInitiator: boolean | object, opts: ProtocolStreamOptions = {}): RawStream | SecretStream {
+    return createProtocolStream(isInitiator, opts)
+  }
+
+  /** The connection's multiplexer, `stream.noiseStream.userData` (hypercore@10's static). */
+  static getProtocolMuxer (stream: object): unknown {
+    return getProtocolMuxer(stream)
   }
 
   /**
@@ -110,6 +140,8 @@ export class Hypercore extends EventEmitter {
   readonly activeRequests: unknown[] = []
   /** This session's extensions by name (extensions.ts). */
   readonly extensions = new Map<string, Extension>()
+  /** hypercore@10's marker that this is its promise API (older libraries check it). */
+  readonly [PROMISES] = true
 
   private _opts: HypercoreOptions
   private _codec: ValueCodec
@@ -125,6 +157,14 @@ export class Hypercore extends EventEmitter {
   /** The STORAGE_LOST this session was closed with (see `close`). */
   private _closedBy: HypercoreError | null = null
   private _active = true
+  /** `sparse: false`: the range that downloads the whole core (hypercore@10 starts it at open). */
+  private _fullDownload: Download | null = null
+  /**
+   * The core, once this session is about to resolve `ready()`: `replicate()` before then
+   * attaches here, so an `update()` right after `ready()` already sees the connection.
+   */
+  private readonly _opened: Promise<Core>
+  private _resolveOpened: (core: Core) => void = () => {}
 
   constructor (storage?: StorageInput | HypercoreOptions | null, key?: Uint8Array | string | HypercoreOptions | null, opts?: HypercoreOptions) {
     super()
@@ -146,8 +186,11 @@ export class Hypercore extends EventEmitter {
     // A session of an open core has its capabilities at once (hypercore@10 does too).
     const from = o.from ?? null
     if (from !== null && from.opened && from.core !== null) this._attach(from)
+    let rejectOpened: (err: unknown) => void = () => {}
+    this._opened = new Promise<Core>((resolve, reject) => { this._resolveOpened = resolve; rejectOpened = reject })
+    this._opened.catch(() => {})
     this.opening = this._open({ storage: args.storage, key: args.key, opts: o })
-    this.opening.catch(() => {})
+    this.opening.catch(rejectOpened)
   }
 
   // --- properties ------------------------------------------------------------------------
@@ -248,8 +291,14 @@ export class Hypercore extends EventEmitter {
     const unlistenReplicator = core.onReplicator(() => this.waits.replicatorAttached())
     this._unlisten = () => { unlistenUpdates(); unlistenReplicator() }
     for (const [name, value] of Object.entries(o.userData ?? {})) await core.setUserData(name, value)
+    const range = o.inflightRange ?? null
+    if (range !== null) Replicator.for(core).setInflightRange(range[0], range[1])
+    // hypercore@10: a non-sparse session downloads the whole core, following it as it grows.
+    if (!this.sparse) this._fullDownload = this.download({ start: 0, end: -1 })
     if (o._preready != null) await o._preready(this)
+    this._resolveOpened(core)
     this.opened = true
+    core.replicator?.updateActivity?.()
     this.emit('ready')
   }
 
@@ -285,22 +334,25 @@ export class Hypercore extends EventEmitter {
     await this.opening.catch(() => {})
     this.waits.abort(err ?? HypercoreError.REQUEST_CANCELLED('The session closed'))
     this._unlisten?.()
+    this._fullDownload?.destroy()
     destroyExtensionsOf(this)
     const core = this.core
     let isLast = false
     try {
       if (core !== null) {
         core.sessions.delete(this)
-        isLast = core.sessions.size === 0
+        // A connection replicating with `{ session: true }` keeps the core open (then this
+        // is not the last session, as in hypercore@10).
+        isLast = core.sessions.size === 0 && core.replicationSessions === 0
         if (isLast) {
           // The last session closes the files; that rejects (typed) only when a flush that
           // failed after its mutation committed fails again (core.ts): it is closed anyway.
           core.replicator?.close?.()
           await core.close()
         } else {
-          // autoClose sessions go once nothing else holds the core.
-          const left = [...core.sessions] as Hypercore[]
-          if (left.every(s => s.autoClose)) for (const s of left) void s.close().catch(() => {})
+          core.replicator?.updateActivity?.()
+          // autoClose sessions go once nothing else holds the core (awaited, as hypercore@10).
+          await core.closeIfUnused()
         }
       }
     } finally {
@@ -377,9 +429,15 @@ export class Hypercore extends EventEmitter {
     this._opts = { ...this._opts, encryptionKey, isBlockKey: opts.isBlockKey === true }
   }
 
-  /** hypercore@10 lowers an inactive session's replication priority; ours keeps every session equal. */
+  /**
+   * Whether this session wants the core (hypercore@10): while some open session is active,
+   * `core.replicator.downloading` is true and its `ondownloading` hook runs (corestore then
+   * replicates the core on each of its connections).
+   */
   setActive (active: boolean): void {
+    if (this.closing !== null) return
     this._active = active
+    this.core?.replicator?.updateActivity?.()
   }
 
   get active (): boolean { return this._active }
@@ -454,12 +512,33 @@ export class Hypercore extends EventEmitter {
   async seek (bytes: number, opts: { wait?: boolean, timeout?: number } = {}): Promise<[number, number] | null> {
     await this._ready()
     checkIndex(bytes, 'byteOffset')
+    const wait = opts.wait ?? this.wait
+    const timeout = opts.timeout ?? this.timeout
     while (bytes > this.byteLength) {
-      if (opts.wait === false || (opts.wait === undefined && !this.wait)) return null
-      await this._grown(opts.timeout ?? this.timeout)
+      if (!wait) return null
+      await this._grown(timeout)
     }
-    const [index, offset] = await (this._snapshot?.tree ?? this.core!.tree).seek(bytes, this.padding)
-    return [index, offset]
+    const tree = this._snapshot?.tree ?? this.core!.tree
+    const found = await tree.seekStored(bytes, this.padding)
+    if (typeof found !== 'number') return [found[0], found[1]]
+    // A sparse reader lacks tree nodes on the way: as hypercore@10, ask the peers for them.
+    if (!wait) return null
+    return this._seekFromPeers(tree, bytes, timeout)
+  }
+
+  /** `seek` with the nodes fetched from peers; rejects on close (REQUEST_CANCELLED) or after `timeout` ms. */
+  private async _seekFromPeers (tree: MerkleTree, bytes: number, timeout: number): Promise<[number, number]> {
+    const controller = new AbortController()
+    const onclose = (): void => controller.abort(HypercoreError.REQUEST_CANCELLED('The session closed'))
+    const timer = timeout > 0 ? setTimeout(() => controller.abort(HypercoreError.REQUEST_TIMEOUT()), timeout) : null
+    this.once('close', onclose)
+    try {
+      const [index, offset] = await seekFromPeers(Replicator.for(this.core!), tree, bytes, this.padding, controller.signal)
+      return [index, offset]
+    } finally {
+      this.off('close', onclose)
+      if (timer !== null) clearTimeout(timer)
+    }
   }
 
   async treeHash (length?: number): Promise<Uint8Array> {
@@ -535,6 +614,19 @@ export class Hypercore extends EventEmitter {
     return new Download(spec, inner)
   }
 
+  /** A tree batch over the core's current tree (hypercore@10: `core.tree.batch()`): `append`, `hash`, … */
+  createTreeBatch (): TreeBatch {
+    if (this.core === null) throw HypercoreError.INVALID_OPERATION('createTreeBatch needs an opened core')
+    const tree = this.core.tree.batch()
+    // Handed to users: its hash is a Buffer in Node, as hypercore@10's.
+    const hashOf = tree.hash.bind(tree)
+    tree.hash = () => asBuffer(hashOf())
+    return tree
+  }
+
+  /** hypercore@10's `cancel(request)`: a no-op there too. */
+  cancel (_request?: unknown): void {}
+
   /** hypercore@10's deprecated `undownload(range)`: destroys the range. */
   undownload (range: Download): void {
     range.destroy()
@@ -551,13 +643,26 @@ export class Hypercore extends EventEmitter {
   }
 
   /**
-   * Replicates over a new connection (`isInitiator`) or one another core's `replicate`
-   * returned (§5.1): returns the outer (raw) stream to pipe to the peer's.
+   * Replicates over a new connection (`isInitiator`: returns the outer stream to pipe to the
+   * peer's, §5.1) or an existing one, in any form hypercore@10 takes: a stream `replicate()`
+   * or `Hypercore.createProtocolStream` returned (either implementation's), a Noise secret
+   * stream (a hyperswarm connection), or a protomux (then the protomux is returned). Many
+   * cores share a connection, one channel each. `{ session: true }`: the connection keeps the
+   * core open until its channel closes, even when every session closed (corestore's way).
    */
-  replicate (isInitiator: boolean | object, opts: ReplicateOptions = {}): RawStream | SecretStream {
+  replicate<M extends { readonly isProtomux: true }> (mux: M, opts?: ReplicateSessionOptions): M
+  replicate (isInitiator: boolean | object, opts?: ReplicateSessionOptions): RawStream | SecretStream
+  replicate (isInitiator: boolean | object, opts: ReplicateSessionOptions = {}): object {
     if (this.closing !== null || this.closed) throw HypercoreError.SESSION_CLOSED()
-    const core = this.core ?? this.opening.then(() => this.core!)
-    return replicate(core, isInitiator, opts)
+    const conn = connection(isInitiator, opts)
+    if (opts.ondiscoverykey != null) onDiscoveryKey(conn, opts.ondiscoverykey)
+    const core = this.opened ? this.core! : this._opened
+    replicate(core, conn.outer, opts)
+    if (opts.session === true) {
+      if (this.opened) holdWhileReplicating(this.core!, conn.mux)
+      else this._opened.then(c => { if (!c.closing) holdWhileReplicating(c, conn.mux) }, () => {})
+    }
+    return isProtomux(isInitiator) ? isInitiator : conn.outer
   }
 
   // --- writes ----------------------------------------------------------------------------

@@ -38,9 +38,11 @@ export interface HypercoreOptions {
   /** Accepted for hypercore@10 compatibility; this implementation has no block cache to share. */
   cache?: unknown
   globalCache?: unknown
-  /** Accepted for hypercore@10 compatibility (request window hints and activity). */
+  /** `[min, max]` requests in flight per peer (the replicator's `setInflightRange`). */
   inflightRange?: [number, number] | null
+  /** false: this session does not make the core wanted (`replicator.downloading`, `setActive`). */
   active?: boolean
+  /** Accepted for hypercore@10 compatibility; `downloading` turns false at once here. */
   notDownloadingLinger?: number
   /** The class a session is made of (`session({ class: MySession })`). */
   class?: new (storage: null, key: null, opts: HypercoreOptions) => Hypercore

@@ -42,7 +42,10 @@ export async function prepareVerified (core: Core, v: VerifiedProof): Promise<Pr
   const ancestors = reorg ? batch.ancestors : oldLength
   const haveBlock = block !== null && !reorg && block.index < tree.length && await core.bitfield.get(block.index)
   const storeBlock = block !== null && !haveBlock && (!reorg || block.index >= ancestors)
-  if (!batch.upgraded && !storeBlock) return { value: false }
+  // A hash or seek answer (a sparse reader's seek, §3.2) brings tree nodes only: hypercore@10
+  // stores them in an oplog entry of their own, and so do we when one is new.
+  const nodesOnly = block === null && !batch.upgraded && await hasNewNode(core, batch.nodes)
+  if (!batch.upgraded && !storeBlock && !nodesOnly) return { value: false }
 
   // Every read happens before the commit point (as in mutations.ts).
   if (reorg && oldLength > ancestors) await core.bitfield.loadRange(ancestors, oldLength)
@@ -94,6 +97,12 @@ export async function prepareVerified (core: Core, v: VerifiedProof): Promise<Pr
     return true
   }
   return { step: { durable, apply }, inline: batch.upgraded }
+}
+
+/** Whether some node of `nodes` is not stored yet. */
+async function hasNewNode (core: Core, nodes: readonly TreeNode[]): Promise<boolean> {
+  for (const n of nodes) if ((core.tree.getCached(n.index) ?? await core.tree.get(n.index)) === null) return true
+  return false
 }
 
 /**

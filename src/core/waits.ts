@@ -16,6 +16,8 @@ export interface ReplicatorHook {
   onFindingPeersDone?: () => void
   /** The core's last session closed: leave every connection. */
   close?: () => void
+  /** A session opened, closed or called `setActive`: whether the core is wanted may have changed. */
+  updateActivity?: () => void
 }
 
 interface Waiter {

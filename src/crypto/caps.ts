@@ -36,8 +36,13 @@ export const NS_RESPONDER = fromHex('742c9d833d430af4c48a8705e91631eecf295442bbc
 /** [2] Keys of the unordered UDP send path (§5.4); hypercore never uses it, kept for completeness. */
 export const NS_SEND = fromHex('aab97d097471f56651b0460ffc8aaa7d3342f7377597d60b925a1dac689adcbf')
 
+// namespace('corestore', 1)
+/** [0] Prefix of corestore@6's key derivation: seed = BLAKE2b-256_primaryKey(CORESTORE ‖ namespace ‖ name). */
+export const CORESTORE = fromHex('ac5c4cbfb1064776404637a280c71fac823281d351ebeced03151743270def29')
+
 /** The namespace names and counts the constants above come from (used by the tests). */
 export const NAMESPACES = {
   hypercore: { name: 'hypercore', count: 6 },
-  secretStream: { name: 'hyperswarm/secret-stream', count: 3 }
+  secretStream: { name: 'hyperswarm/secret-stream', count: 3 },
+  corestore: { name: 'corestore', count: 1 }
 } as const

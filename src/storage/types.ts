@@ -82,5 +82,20 @@ export interface IdentifiedStorage {
   readonly storageId?: string
 }
 
+/**
+ * A place holding many cores under path prefixes, as a corestore directory or database does:
+ * files by their full name (`primary-key`, `cores/ab/cd/<hex>/oplog`), the identity of the
+ * core under a prefix (for core/registry.ts), and a close for what the place holds (pooled
+ * file handles, a database connection).
+ */
+export interface MultiCoreStorage extends FileProvider {
+  /** The `storageId` of the core stored under `prefix` (IdentifiedStorage), or null when it has none. */
+  idOf (prefix: string): string | null
+  /** Releases what the storage holds; files still open keep working until they close. */
+  close (): Promise<void>
+  /** True when file `name` exists and is not empty, found without creating anything (optional). */
+  exists?: (name: string) => Promise<boolean>
+}
+
 /** Everything `toStorageFactory` accepts (strings are resolved by the platform default). */
 export type StorageInput = string | StorageFactory | RandomAccessClass | FileProvider

@@ -267,6 +267,17 @@ export class MerkleTree implements TreeState {
    * the subtree it is in, so an empty block can be the answer when it starts a subtree.
    */
   async seek (bytes: number, padding = 0): Promise<[number, number]> {
+    const r = await this.seekStored(bytes, padding)
+    if (typeof r === 'number') throw HypercoreError.BLOCK_NOT_AVAILABLE(`the tree nodes under node ${r} are not available`)
+    return r
+  }
+
+  /**
+   * `seek` over the nodes stored here (a sparse core lacks some): the answer, or the index of
+   * the lowest stored node holding the byte whose children are not stored (a peer can prove
+   * them, then the walk goes on).
+   */
+  async seekStored (bytes: number, padding = 0): Promise<[number, number] | number> {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw HypercoreError.BAD_ARGUMENT('seek bytes must be a non-negative integer')
     if (!Number.isSafeInteger(padding) || padding < 0) throw HypercoreError.BAD_ARGUMENT('padding must be a non-negative integer')
     for (const root of this.roots) {
@@ -277,12 +288,17 @@ export class MerkleTree implements TreeState {
         continue
       }
       let i = root.index
+      // The lowest node of the walk known to be stored (a right child is not read on the way).
+      let stored = i
       while (!flat.isLeaf(i)) {
         if (bytes === 0) return [flat.leftSpan(i) / 2, 0]
         const [left, right] = flat.children(i)!
-        const leftSize = userSize(await getNode(this.nodes, left), padding)
+        const leftNode = await this.nodes.get(left)
+        if (leftNode === null) return stored
+        const leftSize = userSize(leftNode, padding)
         if (bytes < leftSize) {
           i = left
+          stored = left
         } else {
           bytes -= leftSize
           i = right

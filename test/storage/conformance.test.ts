@@ -1,7 +1,7 @@
 /**
  * @module test/storage/conformance.test
  * Runs the shared conformance suite in Node against every adapter: ours (memory, Node file,
- * IndexedDB on fake-indexeddb) and npm's random-access-memory / random-access-file, whose
+ * Node file through a descriptor pool, IndexedDB on fake-indexeddb) and npm's random-access-memory / random-access-file, whose
  * observed behaviour is the reference (their differences are declared as quirks).
  */
 import 'fake-indexeddb/auto'
@@ -12,6 +12,7 @@ import path from 'node:path'
 import RAM from 'random-access-memory'
 import RAF from 'random-access-file'
 import { FileStorage } from '../../src/storage/file.node.js'
+import { FilePool } from '../../src/storage/pool.js'
 import { conformanceCases, strictCases, type ConformanceTarget } from './conformance.js'
 import { idbTarget, memoryTarget } from './targets.js'
 
@@ -24,6 +25,17 @@ const fileTarget: ConformanceTarget = {
   setup: () => {
     const dir = tmpdir()
     return { file: name => new FileStorage(path.join('nested', name), { directory: dir }), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+  }
+}
+
+// Files through a descriptor pool of 2 (what a Corestore directory uses): handles are closed
+// and reopened between operations all the time, which must not show.
+const pooledFileTarget: ConformanceTarget = {
+  name: 'file (node) in a pool of 2',
+  setup: () => {
+    const dir = tmpdir()
+    const pool = new FilePool(2)
+    return { file: name => pool.file(() => new FileStorage(path.join('nested', name), { directory: dir })), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) }
   }
 }
 
@@ -45,7 +57,7 @@ const npmRaf: ConformanceTarget = {
   }
 }
 
-const ours = [memoryTarget(), memoryTarget(4096), fileTarget, idbTarget(), idbTarget(4096)]
+const ours = [memoryTarget(), memoryTarget(4096), fileTarget, pooledFileTarget, idbTarget(), idbTarget(4096)]
 const references = [npmRam, npmRaf]
 
 for (const target of ours) {

@@ -68,6 +68,9 @@ export class Channel<H = unknown> {
   private readonly _handshakeEncoding: Codec<H> | null
   private readonly _opts: ChannelOptions<H>
   private _pendingHandlers = 0
+  /** Waiting for `fullyOpened` (settled on open or close) and `fullyClosed` (on destroy). */
+  private _openWaiters: Array<(opened: boolean) => void> = []
+  private _closeWaiters: Array<() => void> = []
 
   /** Use `mux.createChannel`. */
   constructor (mux: Mux, opts: ChannelOptions<H>) {
@@ -109,12 +112,28 @@ export class Channel<H = unknown> {
   cork (): void { this.mux.cork() }
   uncork (): void { this.mux.uncork() }
 
+  // protomux@3's names, which code written for it (hypercore@10's replicator) uses.
+  /** The stream has not asked writers to wait. */
+  get drained (): boolean { return this.mux.drained }
+  /** Resolves true once both sides opened, false if the channel closed first. */
+  fullyOpened (): Promise<boolean> {
+    if (this.opened || this.closed) return Promise.resolve(this.opened)
+    return new Promise(resolve => this._openWaiters.push(resolve))
+  }
+
+  /** Resolves once the channel closed and its handlers settled (after `ondestroy`). */
+  fullyClosed (): Promise<void> {
+    if (this.destroyed) return Promise.resolve()
+    return new Promise(resolve => this._closeWaiters.push(resolve))
+  }
+
   /** For the Mux: both sides opened. */
   _fullyOpen (remoteHandshake: Uint8Array): void {
     // Decode before flipping state: a bad handshake is the peer's fault and destroys the stream.
     this.handshake = this._handshakeEncoding === null ? null : decodeValue(this._handshakeEncoding, remoteHandshake)
     this.opened = true
     this._run(this._opts.onopen, this.handshake, this as Channel)
+    for (const w of this._openWaiters.splice(0)) w(true)
   }
 
   /** For the Mux: a message for this channel arrived. Unknown types are ignored (§5.5). */
@@ -129,6 +148,7 @@ export class Channel<H = unknown> {
   _closed (isRemote: boolean): void {
     this.closed = true
     this.opened = false
+    for (const w of this._openWaiters.splice(0)) w(false)
     this._run(this._opts.onclose, isRemote, this as Channel)
     this._maybeDestroy()
   }
@@ -169,5 +189,6 @@ export class Channel<H = unknown> {
     if (!this.closed || this.destroyed || this._pendingHandlers > 0) return
     this.destroyed = true
     this._run(this._opts.ondestroy, this as Channel)
+    for (const w of this._closeWaiters.splice(0)) w()
   }
 }

@@ -29,8 +29,15 @@ import type { ChannelOptions, MessageStream, MuxOptions, PairNotify } from './ty
 import c from 'compact-encoding'
 
 export class Mux {
+  /** What `Protomux.isProtomux` checks: code written for protomux accepts a Mux as one. */
+  readonly isProtomux = true
   readonly stream: MessageStream
   destroyed = false
+  /**
+   * False from a write the stream asked us to wait after until its 'drain' (protomux's
+   * field: hypercore@10's replicator, running on a Mux, holds its answers while false).
+   */
+  drained = true
   /** Why the mux was destroyed (null for a clean close). */
   error: HypercoreError | null = null
 
@@ -52,7 +59,10 @@ export class Mux {
   private readonly _inbox: Inbox
 
   private readonly _ondata = (frame: unknown): void => this._onframe(frame)
-  private readonly _ondrain = (): void => { for (const ch of [...this._channels]) ch._drain() }
+  private readonly _ondrain = (): void => {
+    this.drained = true
+    for (const ch of [...this._channels]) ch._drain()
+  }
   private readonly _onerror = (err: unknown): void => {
     if (this.error === null) this.error = toTyped(err, 'CONNECTION_CLOSED')
   }
@@ -61,7 +71,7 @@ export class Mux {
   constructor (stream: MessageStream, opts: MuxOptions = {}) {
     this.stream = stream
     this._remote = new RemoteTable(opts.maxUnpairedChannels ?? 4096, opts.maxUnpairedBytes ?? 4 * 1024 * 1024)
-    this._batcher = new Batcher((frame) => { if (!this.destroyed) this.stream.write(frame) }, opts.maxBatchBytes ?? MAX_BATCH_BYTES)
+    this._batcher = new Batcher((frame) => { if (!this.destroyed) this.drained = this.stream.write(frame) }, opts.maxBatchBytes ?? MAX_BATCH_BYTES)
     this._inbox = new Inbox(stream, {
       destroyed: () => this.destroyed,
       frame: (frame) => this._handleFrame(frame),
@@ -183,7 +193,8 @@ export class Mux {
     c.uint.encode(state, ch.localId)
     c.uint.encode(state, type)
     encoding.encode(state, value)
-    return this.stream.write(state.buffer)
+    this.drained = this.stream.write(state.buffer)
+    return this.drained
   }
 
   /** @internal Local open: take an id, send open, pair with a waiting remote open if any. */
@@ -397,7 +408,7 @@ export class Mux {
 
   private _control (type: number, body: Uint8Array): void {
     if (this._batcher.corked) this._batcher.add({ channel: 0, body: encodeItem(type, body) })
-    else this.stream.write(encodeItem(0, encodeItem(type, body)))
+    else this.drained = this.stream.write(encodeItem(0, encodeItem(type, body)))
   }
 }
 

@@ -3,8 +3,10 @@
  * The hypercore replication protocol over the mux (§5.6–§5.9): `replicate()` and the
  * per-core `Replicator`.
  */
-export { replicate, muxOf, type ReplicateOptions } from './replicate.js'
+export { replicate, muxOf, connection, onDiscoveryKey, type Connection, type ReplicateOptions } from './replicate.js'
 export { Replicator } from './replicator.js'
+export { createProtocolStream, getProtocolMuxer, holdWhileReplicating, type ProtocolStreamOptions } from './protocol-stream.js'
+export { seekFromPeers } from './seek.js'
 export { Peer } from './peer.js'
 export { RangeHandle, type RangeSpec, type RangeProgress } from './ranges.js'
 export { RemoteBitfield } from './remote-bitfield.js'

@@ -9,6 +9,7 @@
  */
 import type { ExtensionEndpoint } from '../../core/extensions.js'
 import { Writable } from 'streamx'
+import b4a from 'b4a'
 import { HypercoreError } from '../../errors.js'
 import { capability, equalBytes } from '../../crypto/index.js'
 import type { Channel, Message, Mux } from '../mux/index.js'
@@ -73,12 +74,14 @@ export class Peer {
   /** Strikes and backoff (health.ts). */
   readonly health: PeerHealth
   /**
-   * When we made it, when its channel opened, when it last sent sync and when we last told
-   * it a new length (ms): `update()` waits for none of its answers for ever.
+   * When we made it, when its channel opened, when it first sent sync and when we last told
+   * it a new length (ms): `update()` waits for none of its answers for ever. Its first sync,
+   * not its latest: the acknowledgement of our length is owed from then (or from our newest
+   * length), and a peer re-sending a longer claim without one must not restart that wait.
    */
   readonly createdAt = Date.now()
   openedAt = 0
-  syncedAt = 0
+  firstSyncAt = 0
   syncSentAt = 0
   /** Wakes the scheduler when the peer's backoff ends. */
   backoffTimer: ReturnType<typeof setTimeout> | null = null
@@ -174,7 +177,29 @@ export class Peer {
   }
 
   /** The peer's static Noise key (its identity on this connection). */
-  get remotePublicKey (): Uint8Array | null { return this.stream.remotePublicKey }
+  get remotePublicKey (): Uint8Array | null {
+    const key = this.stream.remotePublicKey
+    // A Buffer in Node, as hypercore@10's (its Noise stream gives Buffers).
+    return key === null ? null : b4a.from(key.buffer, key.byteOffset, key.byteLength)
+  }
+
+  // hypercore@10's names for what users read of a peer.
+  /** The connection's multiplexer (hypercore@10: its Protomux). */
+  get protomux (): Mux { return this.mux }
+  get replicator (): PeerHost { return this.host }
+  /** The first block the peer does not have, as far as it told us (short claims are bits past the run at 0). */
+  get remoteContiguousLength (): number {
+    const bits = this.remoteBitfield
+    let n = bits.contiguousLength
+    while (n < this.remoteLength && bits.get(n)) n++
+    return n
+  }
+  /** Its channel opened on both sides (capability checked). */
+  get remoteOpened (): boolean { return this.channel.opened }
+  /** The peer answers seek requests (its open said so, §5.6). */
+  remoteSupportsSeeks = false
+  /** hypercore@10 pauses a peer only in its hotswap logic; ours never is. */
+  readonly paused = false
 
   get opened (): boolean { return this.channel.opened }
   /** Open and not paused by a conflict check: requests may go to it. */
@@ -195,6 +220,7 @@ export class Peer {
     // A peer that only knows the discovery key cannot make this (§5.6): the whole stream goes.
     const expected = capability(this.stream.handshakeHash!, !this.stream.isInitiator, this.host.key)
     if (hs === null || !equalBytes(hs.capability, expected)) throw HypercoreError.INVALID_CAPABILITY('remote sent an invalid replication capability')
+    this.remoteSupportsSeeks = hs.seeks
     this.host.onopen(this)
   }
 

@@ -76,6 +76,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
     if (core.replicator instanceof Replicator) return core.replicator
     const r = new Replicator(core, opts)
     core.replicator = r
+    r.updateActivity()
     return r
   }
 
@@ -150,7 +151,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
    * Re-checks the `update()` waiters: done when nobody can give us more right now. Each thing
    * waited for has a deadline (`requestTimeout`): a peer whose channel does not open, that
    * does not sync, or that claims a longer length but does not acknowledge ours is waited for
-   * that long, and an upgrade request times out (health.ts), so no peer holds `update()`.
+   * that long (from its first sync or our newest length: its own later syncs do not restart
+   * it), and an upgrade request times out (health.ts), so no peer holds `update()`.
    */
   checkUpdates (): void {
     if (this._updateWaiters.length === 0) return
@@ -162,7 +164,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
       for (const p of this._pending) if (recent(p.createdAt)) return
       if (this.peers.some(p => !p.remoteSynced && recent(p.openedAt))) return
       if (this.scheduler.upgrading) return
-      if (this.peers.some(p => this.scheduler.canUpgradeFrom(p, true, now) && (p.lengthAcked === length || p.remoteFork !== this.core.fork || recent(Math.max(p.syncedAt, p.syncSentAt))))) return
+      if (this.peers.some(p => this.scheduler.canUpgradeFrom(p, true, now) && (p.lengthAcked === length || p.remoteFork !== this.core.fork || recent(Math.max(p.firstSyncAt, p.syncSentAt))))) return
     }
     for (const w of this._updateWaiters.splice(0)) w()
   }
@@ -179,6 +181,63 @@ export class Replicator implements ReplicatorHook, PeerHost {
 
   /** Some `update()` is waiting. */
   get updating (): boolean { return this._updateWaiters.length > 0 }
+
+  // --- hypercore@10's replicator fields that libraries read or set ----------------------------
+
+  /** Some open session wants the core (hypercore@10: an active session): corestore replicates such cores on every connection. */
+  downloading = false
+  /** Called when `downloading` turns true (corestore sets it). */
+  ondownloading: (() => void) | null = null
+  private _inflightRange: [number, number] = [16, 512]
+  private readonly _peerListeners = new Set<(added: boolean, peer: Peer) => void>()
+
+  /** Pending `findingPeers()` hooks of the core (hypercore@10 lets code change the count). */
+  get findingPeers (): number { return this.core.findingPeers }
+  set findingPeers (n: number) {
+    this.core.findingPeers = n
+    if (n === 0) this.onFindingPeersDone()
+  }
+
+  /** Open sessions that are active (not `active: false` or `setActive(false)`). */
+  get activeSessions (): number {
+    let n = 0
+    for (const s of this.core.sessions) if (s.opened === true && s.active === true) n++
+    return n
+  }
+
+  /** A session opened, closed or changed `setActive`: `downloading` follows. */
+  updateActivity (): void { this.setDownloading(this.activeSessions > 0) }
+
+  setDownloading (downloading: boolean): void {
+    if (this._closed || this.downloading === downloading) return
+    this.downloading = downloading
+    if (downloading) this.ondownloading?.()
+  }
+
+  isDownloading (): boolean { return this.downloading || this.scheduler.inflightBlocks > 0 }
+
+  /** `[min, max]` requests in flight per peer; on our streams a peer gets `min(max, 3 × min)`, as hypercore@10 on non-UDX streams. */
+  get inflightRange (): [number, number] { return this._inflightRange }
+
+  /** hypercore@11's `setInflightRange` (Hyperbee calls it when it has one). */
+  setInflightRange (min: number, max: number): void {
+    this._inflightRange = [min, max]
+    this.scheduler.maxInflight = Math.max(1, Math.min(max, min * 3))
+    this.scheduler.kick()
+  }
+
+  /** Whether this core replicates (or waits to) over `mux`. */
+  attached (mux: Mux): boolean { return this._pairedMuxes.has(mux) }
+  get destroyed (): boolean { return this._closed }
+  async destroy (): Promise<void> { this.close() }
+  cork (): void { for (const p of this.peers) p.channel.cork() }
+  uncork (): void { for (const p of this.peers) p.channel.uncork() }
+
+  /** Calls `fn(true, peer)` when a peer's channel opens, `fn(false, peer)` when one closes (opened or not). */
+  onPeerUpdate (fn: (added: boolean, peer: Peer) => void): () => void {
+    this._peerListeners.add(fn)
+    return () => { this._peerListeners.delete(fn) }
+  }
 
 
   // --- events on every session -------------------------------------------------------------
@@ -201,6 +260,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
     this._pending.delete(peer)
     this.peers.push(peer)
     peer.openedAt = Date.now()
+    for (const fn of [...this._peerListeners]) fn(true, peer)
     // §5.7: sync, then our contiguous prefix, as one batch.
     peer.channel.cork()
     this.sendSync(peer)
@@ -217,6 +277,7 @@ export class Replicator implements ReplicatorHook, PeerHost {
   }
 
   onclose (peer: Peer): void {
+    for (const fn of [...this._peerListeners]) fn(false, peer)
     endConflictCheck(peer)
     for (const w of peer.drainWaiters.splice(0)) w()
     peer.remoteWork.clear()
@@ -242,8 +303,8 @@ export class Replicator implements ReplicatorHook, PeerHost {
     const forkChanged = peer.remoteSynced && m.fork !== peer.remoteFork
     if (forkChanged || m.length < peer.remoteLength) peer.remoteBitfield.truncate(m.length)
     if (forkChanged || m.length !== peer.remoteLength || m.canUpgrade) peer.upgradeRefused = false
+    if (!peer.remoteSynced) peer.firstSyncAt = Date.now()
     peer.remoteSynced = true
-    peer.syncedAt = Date.now()
     peer.remoteFork = m.fork
     peer.remoteLength = m.length
     peer.remoteCanUpgrade = m.canUpgrade

@@ -78,6 +78,13 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
   /** Bytes written to / read from the raw side (frames included). */
   rawBytesWritten = 0
   rawBytesRead = 0
+  /**
+   * `@hyperswarm/secret-stream`'s names, which hypercore@10 code uses to find a connection's
+   * parts: the stream itself (`rawStream.noiseStream` leads here too) and a slot for whoever
+   * multiplexes it (`userData`: the connection's Protomux, see replicate.ts).
+   */
+  readonly noiseStream: this = this
+  userData: unknown = null
 
   private readonly _opts: SecretStreamOptions
   private readonly _link: RawLink
@@ -126,6 +133,8 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
     const started = ready.then(() => this._start())
     this._link = rawStream == null ? new BridgeLink(hooks, started) : new StreamLink(rawStream, hooks)
     this.rawStream = this._link.stream
+    // As @hyperswarm/secret-stream's bridge: the raw side we made leads back to us.
+    if (rawStream == null) (this.rawStream as { noiseStream?: SecretStream }).noiseStream = this
     started.catch((err: unknown) => this.destroy(_typed(err, 'could not start the secret stream')))
     this.setKeepAlive(opts.keepAlive ?? 0)
     this.setTimeout(opts.timeout ?? 0)

@@ -387,6 +387,29 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     })
   }
 
+  /**
+   * True when file `name` holds bytes, found without opening it: opening a file (even to stat
+   * it) records it, empty, in the sizes record of the next commit, which a look for a file that
+   * is not there must not do (a store checks for cores a peer asks about this way).
+   */
+  async exists (name: string): Promise<boolean> {
+    const refused = this._refuse(false)
+    if (refused !== null) throw refused
+    await this._acquire()
+    try {
+      if (this.closed) throw HypercoreError.STORAGE_CLOSED('IndexedDB storage is closed')
+      await this._ensureMeta()
+      const known = this._knownSize(name)
+      if (known !== undefined) return known > 0
+      const meta = this._meta
+      if (meta.state !== 'stored' || meta.record.version >= 2) return false // format 2: every size is known
+      const size = await this.connection.run('readonly', store => request<SizeRecord | undefined>(store.get([name, SIZE_PAGE])))
+      return (size?.size ?? 0) > 0
+    } finally {
+      if (this._openFiles === 0 && !this.closed) await this._releaseIfIdle()
+    }
+  }
+
   async _unlink (name: string): Promise<void> {
     // A file is unlinked after it closed (random-access semantics), so the lock may have been
     // released: take it again, or this could delete what another tab now owns.
