@@ -18,6 +18,7 @@ import { idbAppendBench, dnfText, ratioText, readersDnfText, readsText, valueTex
 import { idbOpenBench, type IdbOpenResult } from './core-idb-open.js'
 import { replicationBench, type ReplicationBenchRow } from './replication.bench.js'
 import { webrtcBench, type WebRtcBenchResult } from './webrtc.bench.js'
+import { hyperdriveBench, type HyperdriveBenchResult } from './hyperdrive.bench.js'
 import { signalingLoadBench, type SignalingLoadResult } from './signaling-load.bench.js'
 import { hostilePeerBench, type HostileResult } from './hostile-peer.bench.js'
 // @ts-expect-error plain ESM script without types
@@ -67,12 +68,14 @@ async function main (): Promise<void> {
   }
 
   const webrtc = await webrtcBench({ quick })
+  const hyperdrive = await hyperdriveBench({ files: quick ? 2000 : 10_000, bigMiB: quick ? 16 : 50, rounds: quick ? 1 : 3 })
   const signaling = await signalingLoadBench({ quick })
   const hostile = await hostilePeerBench({ blocks: quick ? 500 : 2000 })
 
   sections.push(appendSection(append))
   sections.push(replicationSection(replication, quick ? 16 : 100))
   sections.push(webrtcSection(webrtc, quick ? 16 : 64))
+  sections.push(hyperdriveSection(hyperdrive))
   sections.push(signalingSection(signaling))
   sections.push(hostileSection(hostile))
   sections.push(idbCoreSection(idbAppend, idbOpen))
@@ -105,6 +108,7 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 | Replicate 1 KiB / 16 KiB blocks, ours vs hypercore@10, Node | **${rowOf(replication, 1024).ratio}x / ${rowOf(replication, 16384).ratio}x** | — |
 | Heap after replicating 10 MiB → 100 MiB, ours | **${row64(replication).heapAt10MiB} → ${row64(replication).heapAt100MiB} MiB** | flat |
 | Replicate ${quick ? 16 : 64} MiB between two Chromium pages over WebRTC vs a raw data channel | **${webrtc.ratio.toFixed(2)}x** | ≥ 0.7x |
+| List a ${hyperdrive.files.toLocaleString('en')}-file Hyperdrive / read a ${hyperdrive.bigMiB} MiB file from it, Chromium ↔ Chromium over WebRTC (reader on IndexedDB) vs hyperdrive@11 on hypercore@10 in Node over a pipe | **${hyperdrive.listRatio}x / ${hyperdrive.readRatio}x** the time | — |
 | Signaling server, ${signaling.connections.toLocaleString('en')} connections: memory per connection (RSS) vs a plain ws relay | **${signaling.ratios.rssPerConnection}x** | — |
 | Signaling server: relayed signals/s at the rate limit / p99 latency, vs a plain ws relay | **${signaling.ratios.relayedPerSecond}x / ${signaling.ratios.latencyP99}x** | — |
 | Victim's worst event-loop stall under the hostile-peer attacks vs the same download with no attacker, Node | **${worstStallRatio(hostile)}x** (${Math.max(...hostile.rows.map(r => r.stallMs))} ms vs ${hostile.reference.stallMs} ms) | ≤ 100 ms |
@@ -167,6 +171,32 @@ best of ${r.rounds.length} rounds). Command: \`node --import tsx bench/webrtc.be
 | ours: the same replication inside one page over an in-memory pipe (no WebRTC) | ${r.inPageMBps.toFixed(1)} MB/s |
 
 The last row shows the data channel, not our code, is the limit.
+`
+}
+
+function hyperdriveSection (r: HyperdriveBenchResult): string {
+  return `## Hyperdrive over WebRTC (Chromium) against hyperdrive@11 on hypercore@10 (Node)
+
+hyperdrive@11, unchanged, on our Corestore in two Chromium pages (own contexts) connected over
+WebRTC (\`createWebRtcPeer\`), the writer's store in memory and the reader's in IndexedDB; the
+reference is hyperdrive@11 on corestore@6 (hypercore@10), two stores in memory in one Node process
+over an in-process pipe, in the same run. The writer holds ${r.files.toLocaleString('en')} small files in folders of 100
+and a ${r.bigMiB} MiB file; a fresh reader, already connected, opens the drive by key and lists every file
+(\`drive.list('/files')\`), then reads the big file through \`createReadStream\` (hyperblobs prefetches
+it). Rounds alternate the two; best of ${r.rounds.length} each. A ratio is ours' time over the reference's: the
+WebRTC data channel and IndexedDB are part of what ours pays.
+Command: \`node --import tsx bench/hyperdrive.bench.ts ${r.files} ${r.bigMiB} ${r.rounds.length}\`.
+
+| measurement | ours (Chromium, WebRTC) | reference (Node, pipe) | ratio (time) |
+|---|---|---|---|
+| list ${r.files.toLocaleString('en')} files | ${r.ours.listMs} ms | ${r.reference.listMs} ms | **${r.listRatio}x** |
+| read a ${r.bigMiB} MiB file | ${r.ours.readMs} ms (${r.oursReadMBps} MB/s) | ${r.reference.readMs} ms | **${r.readRatio}x** |
+
+Listing reads every Hyperbee block that holds an entry (one per file) in the order of the tree
+walk, helped on both sides by Hyperbee's extension (the writer sends what the iterator will need);
+the big file's read is bound by the data channel (see the WebRTC section for its ceiling) and by
+hyperblobs reading one block at a time behind its prefetch. Diagnostic: \`--memory\` puts the page
+reader's store in memory, to show what IndexedDB adds.
 `
 }
 

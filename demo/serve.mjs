@@ -23,6 +23,19 @@ import { attachRelay } from './relay.mjs'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(root, '.build/demo')
 
+/**
+ * hyperdrive@11 (the datasets' format) runs unchanged in the page, on hypercore-web: its few
+ * requires that would pull Node-only or duplicate code are mapped, as an app bundling it
+ * would map them (demo/shims/): 'hypercore' to hypercore-web's class, 'hypercore-crypto' to
+ * hypercore-web's libsodium, and mirror-drive's 'rabin-stream' (a native addon, only for
+ * dedup) to a stub.
+ */
+const hyperdriveAliases = {
+  hypercore: path.join(root, 'demo/shims/hypercore.cjs'),
+  'hypercore-crypto': path.join(root, 'demo/shims/hypercore-crypto.ts'),
+  'rabin-stream': path.join(root, 'demo/shims/rabin-stream.cjs')
+}
+
 /** Bundles every `demo/src/*-page.ts` into `.build/demo/<name>.js`. */
 export async function bundleDemo ({ minify = false } = {}) {
   const src = path.join(root, 'demo/src')
@@ -39,7 +52,8 @@ export async function bundleDemo ({ minify = false } = {}) {
     minify,
     logLevel: 'warning',
     // simple-peer (the swarm's WebRTC transport) wants `global` and `process`: the repo's shims.
-    ...browserShims
+    ...browserShims,
+    alias: hyperdriveAliases
   })
 }
 

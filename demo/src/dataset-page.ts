@@ -1,24 +1,31 @@
 /**
  * @module demo/dataset-page
  * The "share a dataset" page (demo/index.html). Without a hash: pick files or a folder, write
- * them into a new Hypercore in IndexedDB (demo/src/dataset.ts), show the share link, seed.
- * With `#<id>`: open that dataset (from IndexedDB if this browser has some of it), find
- * peers, show the files, download with progress, save each file. `?paused` opens a link
- * without starting the download.
+ * them into a new Hyperdrive (hyperdrive@11) on a Corestore in IndexedDB (demo/src/drive.ts),
+ * show the share link (`#<drive key>`), seed. With `#<id>`: open that drive (from IndexedDB
+ * if this browser has some of it), find peers, fetch its file list, show the files, download
+ * with progress, save each file or all of them. `?paused` opens a link without starting the
+ * download.
  */
-import { Hypercore } from '../../src/core/hypercore.js'
-import { cryptoReady, keyPair } from '../../src/crypto/index.js'
+import { Corestore } from '../../src/store/index.js'
+import { discoveryKey } from '../../src/crypto/hash.js'
+import { equalBytes, randomBytes } from '../../src/crypto/index.js'
 import { HypercoreError } from '../../src/errors.js'
-import { decodeIndex, planDataset, writeDataset, type DatasetIndex, type FileSource } from './dataset.js'
+import { deleteDatabase } from '../../src/storage/indexeddb/connection.js'
+import { checkDriveHeader, driveKeyFor, listFiles, loadHyperdrive, planFiles, readInfo, writeDrive, type DatasetInfo, type DriveFile, type FileSource, type Hyperdrive, type HyperdriveClass } from './drive.js'
 import { DatasetView } from './dataset-view.js'
 import { dbName, forget, keep, keptDatasets, wantKey } from './kept.js'
 import { openFreeCopy } from './tab-copies.js'
 import { parseLink, shareLink } from './link.js'
-import { Network, loadConfig } from './network.js'
+import { Network, loadConfig, storeTarget } from './network.js'
 import { $, askPersist, explain, formatBytes, h, notice, showStorage, storageFacts } from './ui.js'
 
+/** The open dataset: its store, and its drive once block 0 showed the key is one. */
+interface Current { store: Corestore, drive: Hyperdrive | null, view: DatasetView | null, leave: () => void }
+
 let network: Network | null = null
-let current: { core: Hypercore, view: DatasetView | null, leave: () => void } | null = null
+let HyperdriveCtor: HyperdriveClass | null = null
+let current: Current | null = null
 let picked: File[] = []
 
 async function main (): Promise<void> {
@@ -28,6 +35,7 @@ async function main (): Promise<void> {
   addEventListener('pagehide', () => network?.destroy())
   $('net-state').title = `network: ${network.kind}`
   network.onState(s => { $('net-state').textContent = s === 'online' ? 'online' : s === 'offline' ? 'offline — retrying' : 'connecting…'; $('net-state').dataset.state = s })
+  HyperdriveCtor = await loadHyperdrive()
   wireShareForm()
   renderKept()
   void showStorage($('storage'))
@@ -53,7 +61,8 @@ async function closeCurrent (): Promise<void> {
   current = null
   c.view?.close()
   c.leave()
-  await c.core.close()
+  if (c.drive !== null) await c.drive.close().catch(() => {}) // closes its store too
+  else await c.store.close().catch(() => {})
 }
 
 // --- sharing -------------------------------------------------------------------------------
@@ -75,7 +84,7 @@ function wireShareForm (): void {
 
 async function share (): Promise<void> {
   const files = picked
-  if (files.length === 0) return
+  if (files.length === 0 || HyperdriveCtor === null) return
   const name = $<HTMLInputElement>('ds-title').value.trim() || files[0]!.name
   const sources: FileSource[] = files.map(f => ({
     path: f.webkitRelativePath !== '' ? f.webkitRelativePath : f.name,
@@ -84,40 +93,47 @@ async function share (): Promise<void> {
     modified: f.lastModified,
     read: async (s, e) => new Uint8Array(await f.slice(s, e).arrayBuffer())
   }))
-  let index: DatasetIndex
-  try { index = planDataset(name, sources) } catch (err) { notice(explain(err).text, 'error', 'bad-files'); return }
+  let plan: ReturnType<typeof planFiles>
+  try { plan = planFiles(sources) } catch (err) { notice(explain(err).text, 'error', 'bad-files'); return }
   const facts = await storageFacts()
-  if (facts.quota > 0 && index.bytes > facts.quota - facts.usage) {
-    notice(explain(HypercoreError.STORAGE_QUOTA()).text + ` (needs ${formatBytes(index.bytes)}, ${formatBytes(facts.quota - facts.usage)} free)`, 'error', 'quota')
+  if (facts.quota > 0 && plan.bytes > facts.quota - facts.usage) {
+    notice(explain(HypercoreError.STORAGE_QUOTA()).text + ` (needs ${formatBytes(plan.bytes)}, ${formatBytes(facts.quota - facts.usage)} free)`, 'error', 'quota')
     return
   }
   const btn = $<HTMLButtonElement>('btn-share')
   btn.disabled = true
   const bar = $<HTMLProgressElement>('write-progress')
   bar.hidden = false
-  bar.max = Math.max(1, index.bytes)
-  await cryptoReady()
-  const kp = keyPair()
-  const core = new Hypercore(dbName(kp.publicKey), { keyPair: kp }) // a fresh key: no other tab has it
+  bar.max = Math.max(1, plan.bytes)
+  // A new store with a fresh primary key: its drive's key names the database, so this
+  // browser finds the drive by the link as any reader does (no other tab has it yet).
+  const primaryKey = randomBytes(32)
+  const key = await driveKeyFor(HyperdriveCtor, primaryKey)
+  const store = new Corestore(dbName(key), { primaryKey })
+  const drive = new HyperdriveCtor(store)
+  const info: DatasetInfo = { name, created: Date.now() }
   try {
-    await core.ready()
-    await writeDataset(core, index, sources, { onProgress: b => { bar.value = b; $('write-status').textContent = `Writing into IndexedDB: ${formatBytes(b)} of ${formatBytes(index.bytes)}` } })
+    await drive.ready()
+    if (!equalBytes(drive.key, key)) throw HypercoreError.ASSERTION('the drive did not get the key its store was made for')
+    await writeDrive(drive, info, sources, { onProgress: b => { bar.value = b; $('write-status').textContent = `Writing into IndexedDB: ${formatBytes(b)} of ${formatBytes(plan.bytes)}` } })
   } catch (err) {
     const e = explain(err)
     notice(e.text, 'error', e.reason)
-    await core.purge().catch(() => {})
+    await drive.close().catch(() => {})
+    await deleteDatabase(dbName(key)).catch(() => {})
     btn.disabled = false
     return
   } finally {
     bar.hidden = true
     $('write-status').textContent = ''
   }
-  keep({ id: core.id!, name, files: index.files.length, bytes: index.bytes, role: 'shared', added: Date.now() })
+  keep({ id: drive.id, name, files: sources.length, bytes: plan.bytes, role: 'shared', added: Date.now() })
   void askPersist().then(() => showStorage($('storage')))
-  history.pushState(null, '', shareLink(location.href, core.key!))
+  history.pushState(null, '', shareLink(location.href, key))
   $('share').hidden = true
   $('dataset').hidden = false
-  await show(core, index, core.id!, true)
+  current = { store, drive, view: null, leave: network!.join(storeTarget(store, drive.discoveryKey)) }
+  await show(current, await listFiles(drive), info)
   renderKept()
 }
 
@@ -126,69 +142,108 @@ async function share (): Promise<void> {
 async function openDataset (key: Uint8Array, id: string): Promise<void> {
   $('ds-name').textContent = 'Opening…'
   $('ds-summary').textContent = ''
+  $('ds-cores').textContent = ''
   $('dataset').classList.add('waiting')
+  $('dataset').classList.remove('failed')
   $('ds-role').textContent = 'Connecting'
   $('ds-role').dataset.role = 'paused'
+  $('waiting-text').textContent = 'Looking for browsers that have this dataset…'
   $('file-list').replaceChildren()
-  $('share-link').setAttribute('value', shareLink(location.href, key))
-  // Another tab of this browser may have it open: then this tab keeps its own copy and
-  // fetches from that tab like from any peer (tab-copies.ts).
-  const { core, copy } = await openFreeCopy(dbName(key), name => new Hypercore(name, key))
-  const leave = network!.join(core)
-  const me = { core, view: null as DatasetView | null, leave }
+  setLink(key)
+  // Another tab of this browser may have it open: then this tab keeps its own copy (its own
+  // store) and fetches from that tab like from any peer (tab-copies.ts).
+  const { core: store, copy } = await openFreeCopy(dbName(key), name => new Corestore(name))
+  const me: Current = { store, drive: null, view: null, leave: network!.join(storeTarget(store, discoveryKey(key))) }
   current = me
-  const otherTab = copy > 1 ? 'This dataset is also open in another tab of this browser. This tab keeps its own copy and fetches it from that tab (they find each other over BroadcastChannel). ' : ''
-  let index: DatasetIndex
-  const indexWasHere = await core.has(0)
+  const otherTab = copy > 1 ? 'This dataset is also open in another tab of this browser. This tab keeps its own copy and fetches it from that tab (they find each other over BroadcastChannel).' : ''
+  let files: DriveFile[]
+  let info: DatasetInfo
+  // The drive's db core (hyperdrive opens the same core): block 0 first, to tell a drive.
+  const db = store.get({ key })
   try {
-    if (!indexWasHere) {
+    await db.ready()
+    if (!(await db.has(0))) {
       $('ds-name').textContent = 'Looking for peers…'
       $('ds-summary').textContent = 'The file list comes from the first browser that has this dataset.'
       const slow = setTimeout(() => {
-        if (current === me && core.peers.length === 0) notice('No peers yet: nobody who has this dataset is online right now. Keep this tab open — it connects by itself as soon as someone sharing it appears.', 'warn', 'no-peers')
+        if (current === me && db.peers.length === 0) notice('No peers yet: nobody who has this dataset is online right now. Keep this tab open — it connects by itself as soon as someone sharing it appears.', 'warn', 'no-peers')
       }, 4000)
-      // A range, not a bare get(0): a get() made before the first connection never asks
-      // peers that connect later (the core has no replicator yet), a download range does.
-      const first = core.download({ start: 0, end: 1 })
-      await first.done().finally(() => clearTimeout(slow))
-      const block = await core.get(0)
-      index = decodeIndex(block as Uint8Array)
-      notice(null)
-      if (otherTab !== '') notice(otherTab.trim(), 'info', 'other-tab')
-    } else {
-      index = decodeIndex(await core.get(0) as Uint8Array)
+      // A download range waits for a peer that has the block, however late it connects.
+      await db.download({ start: 0, end: 1 }).done().finally(() => clearTimeout(slow))
+      if (current !== me) return
+      if ($('notice').dataset.reason === 'no-peers') notice(null)
     }
+    // Block 0 tells whether the key is a drive at all (and names its blobs core).
+    await checkDriveHeader(db)
+    const drive = new HyperdriveCtor!(store, key)
+    me.drive = drive
+    await drive.ready()
+    // The whole file list (the drive's db core, a few blocks): shown offline after a reload,
+    // and seeded to other readers with the files.
+    $('waiting-text').textContent = 'Fetching the file list…'
+    await drive.core.download({ start: 0, end: drive.core.length }).done()
+    if (current !== me) return
+    files = await listFiles(drive)
+    info = await readInfo(drive, { wait: false }) ?? { name: defaultName(files), created: 0 }
   } catch (err) {
     if (current !== me) return
     const e = explain(err)
     notice(e.text, 'error', e.reason)
-    $('waiting-text').textContent = 'Cannot open this dataset.'
+    $('ds-name').textContent = e.reason === 'not-drive' ? 'Not a shared folder' : 'Cannot open this dataset'
+    $('ds-summary').textContent = ''
+    $('ds-role').textContent = 'Cannot open'
+    $('ds-role').dataset.role = 'error'
+    $('waiting-text').textContent = e.reason === 'not-drive' ? 'Nothing to download from this link.' : 'Reload the page to try again.'
+    $('dataset').classList.add('failed')
     return
+  } finally {
+    await db.close().catch(() => {})
   }
+  const drive = me.drive!
   if (current !== me) return
-  if (!core.writable && !keptDatasets().some(d => d.id === id)) {
-    keep({ id, name: index.name, files: index.files.length, bytes: index.bytes, role: 'received', added: Date.now() })
+  if (otherTab !== '') notice(otherTab, 'info', 'other-tab')
+  if (!drive.writable && !keptDatasets().some(d => d.id === id)) {
+    keep({ id, name: info.name, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0), role: 'received', added: Date.now() })
     renderKept()
     void askPersist().then(() => showStorage($('storage')))
   }
-  await show(core, index, id, indexWasHere)
+  await show(me, files, info)
 }
 
-async function show (core: Hypercore, index: DatasetIndex, id: string, indexWasHere = true): Promise<void> {
-  if (current === null || current.core !== core) {
-    await closeCurrent()
-    current = { core, view: null, leave: network!.join(core) }
-  }
-  $('share-link').setAttribute('value', shareLink(location.href, core.key!))
-  ;($('share-link') as HTMLInputElement).value = shareLink(location.href, core.key!)
-  const view = await DatasetView.open(core, index, id, indexWasHere)
+async function show (me: Current, files: DriveFile[], info: DatasetInfo): Promise<void> {
+  const drive = me.drive!
+  const blobs = await drive.getBlobs()
+  if (current !== me) return
+  if (blobs === null) { notice('This drive has no files yet.', 'warn', 'empty'); return }
+  const view = await DatasetView.open(drive, blobs.core, files, info, drive.id)
+  if (current !== me) { view.close(); return }
   $('dataset').classList.remove('waiting')
-  current.view = view
-  if (view.haveAtOpen > 0 && !view.complete && !core.writable) notice(`Resumed: ${view.haveAtOpen} of ${index.length} blocks were already in this browser; only the rest is fetched.`, 'info', 'resumed')
-  if (view.complete && !core.writable) view.finish()
-  const want = localStorage.getItem(wantKey(id))
+  me.view = view
+  setLink(drive.key)
+  if (view.haveAtOpen > 0 && !view.complete && !drive.writable) notice(`Resumed: ${view.haveAtOpen} of the files’ blocks were already in this browser; only the rest is fetched.`, 'info', 'resumed')
+  if (view.complete && !drive.writable) view.finish()
+  const want = localStorage.getItem(wantKey(drive.id))
   const paused = new URLSearchParams(location.search).has('paused')
-  if (!core.writable && !view.complete && (want === 'all' || (want === null && !paused))) view.downloadAll()
+  if (!drive.writable && !view.complete && (want === 'all' || (want === null && !paused))) view.downloadAll()
+}
+
+function setLink (key: Uint8Array): void {
+  const link = shareLink(location.href, key)
+  ;($('share-link') as HTMLInputElement).value = link
+  $('fetch-command').textContent = `npm run demo:fetch -- '${link}' ./${fetchFolder()}`
+}
+
+/** The folder name the fetch hint suggests: the dataset's name once known. */
+function fetchFolder (): string {
+  const name = $('ds-name').textContent ?? ''
+  const clean = name.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 40)
+  return clean === '' || clean === 'Opening' ? 'dataset' : clean
+}
+
+/** A name for a drive made by something else than this demo: its top folder, or 'Shared files'. */
+function defaultName (files: DriveFile[]): string {
+  const tops = new Set(files.map(f => f.path.split('/')[0]))
+  return tops.size === 1 && files.some(f => f.path.includes('/')) ? [...tops][0]! : 'Shared files'
 }
 
 // --- kept datasets -------------------------------------------------------------------------
@@ -203,7 +258,7 @@ function renderKept (): void {
     const del = h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete ${d.name}` }, 'Delete')
     del.onclick = async () => {
       if (link.kind !== 'key') return
-      if (current?.core.id === d.id) { await closeCurrent(); history.pushState(null, '', location.pathname); await route() }
+      if (current !== null && current.drive?.id === d.id) { await closeCurrent(); history.pushState(null, '', location.pathname); await route() }
       await forget(d.id, link.key)
       renderKept()
       void showStorage($('storage'))

@@ -1,23 +1,32 @@
 /**
  * @module demo/dataset-view
- * One open dataset on the page: its file list with a progress bar per file, the totals
- * (blocks, bytes, rate, peers, uploaded), download / pause, saving each file as a Blob, and
- * the messages a person needs (looking for peers, no peers yet, peer gone, storage full).
- * The same view serves the person who shared the dataset (seeding) and a reader.
+ * One open dataset (a Hyperdrive) on the page: its file list with a progress bar per file, the
+ * totals over the drive's blobs core (blocks, bytes, rate, peers, uploaded), download / pause,
+ * saving each file or all of them (.zip), and the messages a person needs (no peers yet, peer
+ * gone, the files' contents not coming, storage full). The same view serves the person who
+ * shared the dataset (seeding) and a reader.
  */
 import type { Hypercore } from '../../src/core/hypercore.js'
 import { HypercoreError } from '../../src/errors.js'
-import { baseName, fileRange, readFileBlocks, type DatasetFile, type DatasetIndex } from './dataset.js'
+import { baseName, blobsLength, blockSizes, fileRange, readFileBlocks, type DatasetInfo, type DriveFile, type Hyperdrive } from './drive.js'
 import { wantKey } from './kept.js'
+import { hex } from './link.js'
 import { $, explain, formatBytes, h, notice, RateMeter } from './ui.js'
+import { zipParts } from './zip.js'
 
-interface Row { file: DatasetFile, bar: HTMLProgressElement, status: HTMLElement, save: HTMLButtonElement, get: HTMLButtonElement }
+interface Row { file: DriveFile, bar: HTMLProgressElement, status: HTMLElement, save: HTMLButtonElement, get: HTMLButtonElement }
+
+/** With peers that have the drive but none its blobs core for this long, say the contents are not coming. */
+const NO_BLOBS_AFTER = 6000
 
 export class DatasetView {
   private readonly have: Uint8Array
+  private readonly sizes: Float64Array
+  private readonly total: number
+  private readonly bytes: number
   private haveCount = 0
   private haveBytes = 0
-  /** Blocks already stored when the page opened the dataset (a resume shows it). */
+  /** Blobs blocks already stored when the page opened the dataset (a resume shows it). */
   readonly haveAtOpen: number
   private fetchedBlocks = 0
   private fetchedBytes = 0
@@ -29,41 +38,41 @@ export class DatasetView {
   private readonly fileRanges = new Set<{ destroy (): void }>()
   private timer: ReturnType<typeof setInterval> | null = null
   private hadPeer = false
+  private noBlobsSince = 0
   private closed = false
 
-  /**
-   * `indexWasHere`: block 0 was stored before this visit (a reload) rather than fetched just
-   * now to open the dataset; it counts as already here, or as fetched this visit.
-   */
-  constructor (readonly core: Hypercore, readonly index: DatasetIndex, have: Uint8Array, private readonly id: string, indexWasHere: boolean) {
+  constructor (readonly drive: Hyperdrive, readonly blobs: Hypercore, readonly files: DriveFile[], readonly info: DatasetInfo, have: Uint8Array, private readonly id: string) {
     this.have = have
-    // Block 0 (the index) counts as a block like the others: the totals are the core's.
-    for (let i = 0; i < index.length; i++) if (have[i] === 1) { this.haveCount++; this.haveBytes += this.blockBytes(i) }
-    this.haveAtOpen = indexWasHere ? this.haveCount : this.haveCount - 1
-    if (!indexWasHere) { this.fetchedBlocks = 1; this.fetchedBytes = this.blockBytes(0) }
+    this.sizes = blockSizes(files)
+    this.total = blobsLength(files)
+    this.bytes = files.reduce((n, f) => n + f.size, 0)
+    for (let i = 0; i < this.total; i++) if (have[i] === 1) { this.haveCount++; this.haveBytes += this.sizes[i]! }
+    this.haveAtOpen = this.haveCount
   }
 
-  /** Reads which blocks are stored already (from IndexedDB), then builds the view. */
-  static async open (core: Hypercore, index: DatasetIndex, id: string, indexWasHere: boolean): Promise<DatasetView> {
-    const have = new Uint8Array(index.length)
+  /** Reads which blobs blocks are stored already (from IndexedDB), then builds the view. */
+  static async open (drive: Hyperdrive, blobs: Hypercore, files: DriveFile[], info: DatasetInfo, id: string): Promise<DatasetView> {
+    const total = blobsLength(files)
+    const have = new Uint8Array(total)
     // Everything below the contiguous length is stored: only the rest is asked block by block.
-    const contiguous = Math.min(core.contiguousLength, index.length)
+    const contiguous = Math.min(blobs.contiguousLength, total)
     have.fill(1, 0, contiguous)
-    for (let i = contiguous; i < index.length; i++) have[i] = (await core.has(i)) ? 1 : 0
-    const view = new DatasetView(core, index, have, id, indexWasHere)
+    for (let i = contiguous; i < total; i++) have[i] = (await blobs.has(i)) ? 1 : 0
+    const view = new DatasetView(drive, blobs, files, info, have, id)
     view.render()
     return view
   }
 
-  get complete (): boolean { return this.haveCount === this.index.length }
+  get complete (): boolean { return this.haveCount === this.total }
 
   private render (): void {
-    const { index } = this
-    $('ds-name').textContent = index.name
-    $('ds-summary').textContent = `${index.files.length} file${index.files.length === 1 ? '' : 's'} · ${formatBytes(index.bytes)} · ${index.length} blocks of up to ${formatBytes(index.blockSize)}`
+    const { files, drive } = this
+    $('ds-name').textContent = this.info.name
+    $('ds-summary').textContent = `${files.length} file${files.length === 1 ? '' : 's'} · ${formatBytes(this.bytes)} · a Hyperdrive: ${this.total} blocks of contents, ${drive.core.length} of file list`
+    $('ds-cores').textContent = `Hyperdrive version ${drive.version} · file list (db core) ${hex(drive.key).slice(0, 8)}… · contents (blobs core) ${hex(this.blobs.key!).slice(0, 8)}…`
     const list = $('file-list')
     list.replaceChildren()
-    for (const file of index.files) {
+    for (const file of files) {
       const bar = h('progress', { max: String(Math.max(1, file.blocks)), value: '0', 'aria-label': `${file.path} progress` }) as HTMLProgressElement
       const status = h('span', { class: 'file-status' })
       const save = h('button', { type: 'button', class: 'small primary', disabled: '' }, 'Save') as HTMLButtonElement
@@ -73,7 +82,7 @@ export class DatasetView {
       save.onclick = () => { void this.save(file) }
       get.onclick = () => { void this.getFile(file) }
       const li = h('li', { class: 'file', 'data-path': file.path },
-        h('div', { class: 'file-name' }, h('span', { class: 'file-icon', 'aria-hidden': 'true', 'data-kind': file.type.split('/')[0] ?? '' }, icon(file)), h('span', { title: file.path }, file.path)),
+        h('div', { class: 'file-name' }, h('span', { class: 'file-icon', 'aria-hidden': 'true', 'data-kind': file.type.split('/')[0] ?? '' }, icon(file)), h('span', { title: '/' + file.path }, file.path)),
         h('span', { class: 'file-size' }, formatBytes(file.size)),
         bar, status, h('div', { class: 'file-actions' }, get, save))
       list.append(li)
@@ -81,11 +90,14 @@ export class DatasetView {
     }
     $('btn-download').onclick = () => this.downloadAll()
     $('btn-pause').onclick = () => this.pause()
-    this.core.on('download', this.ondownload)
-    this.core.on('upload', this.onupload)
-    this.core.on('peer-add', this.onpeers)
-    this.core.on('peer-remove', this.onpeers)
-    this.core.on('verification-error', this.onbadblock)
+    $('btn-save-all').onclick = () => { void this.saveAll() }
+    this.blobs.on('download', this.ondownload)
+    for (const core of [this.blobs, drive.core]) {
+      core.on('upload', this.onupload)
+      core.on('peer-add', this.onpeers)
+      core.on('peer-remove', this.onpeers)
+      core.on('verification-error', this.onbadblock)
+    }
     this.timer = setInterval(() => this.update(), 250)
     this.update()
   }
@@ -94,10 +106,12 @@ export class DatasetView {
     this.fetchedBlocks++
     this.fetchedBytes += bytes
     this.down.add(bytes)
-    if (index < this.have.length && this.have[index] === 0) {
+    if (index < this.total && this.have[index] === 0) {
       this.have[index] = 1
       this.haveCount++
-      this.haveBytes += this.blockBytes(index)
+      this.haveBytes += this.sizes[index]!
+      // at once, not on the next repaint: the spec reloads the page on the first new block
+      document.body.dataset.blocks = String(this.haveCount)
     }
   }
 
@@ -108,27 +122,56 @@ export class DatasetView {
 
   private readonly onpeers = (): void => { this.update() }
 
-  /** The core refused a block whose proof or signature did not check out (and dropped that peer). */
+  /** A core refused a block whose proof or signature did not check out (and dropped that peer). */
   private readonly onbadblock = (): void => {
     notice('A peer sent data that does not match the writer’s signature. It was refused and nothing of it was stored; the download goes on with the other peers.', 'warn', 'bad-block')
   }
 
+  /** Connected peers that have this drive (its file list or its contents). */
+  private peerCount (): number {
+    return Math.max(this.drive.core.peers.length, this.blobs.peers.length)
+  }
+
   /** Peer count changes: 'peer gone' when the last one leaves before we have everything. */
   private checkPeers (n: number): void {
+    const reason = $('notice').dataset.reason
     if (n > 0) {
       this.hadPeer = true
-      const reason = $('notice').dataset.reason
       if (reason === 'peer-gone' || reason === 'no-peers') notice(null)
-    } else if (this.hadPeer && !this.complete && !this.core.writable && $('notice').dataset.reason !== 'peer-gone') {
+    } else if (this.hadPeer && !this.complete && !this.drive.writable && reason !== 'peer-gone') {
       notice('The peer you were downloading from left. What you have is kept; the download continues as soon as someone sharing this dataset comes back.', 'warn', 'peer-gone')
+    }
+    this.checkBlobs()
+  }
+
+  /**
+   * Peers that have the drive's file list but none that has its contents (the blobs core): a
+   * reader cannot get the files, however long it waits on those peers. Said after a while, and
+   * taken back as soon as a peer brings the blobs core.
+   */
+  private checkBlobs (): void {
+    if (this.drive.writable || this.complete) return
+    const reason = $('notice').dataset.reason
+    // A peer on the blobs core that has none of it (another reader who just opened the link)
+    // says its length is 0: only peers with a length can send anything.
+    const withFiles = this.blobs.peers.filter(p => p.remoteLength > 0).length
+    if (this.drive.core.peers.length > 0 && withFiles === 0) {
+      const now = Date.now()
+      if (this.noBlobsSince === 0) this.noBlobsSince = now
+      else if (now - this.noBlobsSince >= NO_BLOBS_AFTER && reason !== 'no-blobs') {
+        notice('The file list arrived, but none of the connected peers has the files themselves (this drive’s blobs core): a peer with the list only cannot send them. What you have is kept; the download starts by itself when someone who has the files comes online.', 'warn', 'no-blobs')
+      }
+    } else {
+      this.noBlobsSince = 0
+      if (reason === 'no-blobs') notice(null)
     }
   }
 
-  /** Fetches every block (the range resumes from what IndexedDB holds). */
+  /** Fetches every block of the contents (the range resumes from what IndexedDB holds). */
   downloadAll (): void {
-    if (this.complete || this.range !== null || this.core.writable) return
+    if (this.complete || this.range !== null || this.drive.writable) return
     localStorage.setItem(wantKey(this.id), 'all')
-    const range = this.core.download({ start: 1, end: this.index.length })
+    const range = this.blobs.download({ start: 0, end: this.total })
     this.range = range
     range.done().then((completed) => {
       if (this.range === range) this.range = null
@@ -150,8 +193,8 @@ export class DatasetView {
     this.update()
   }
 
-  private async getFile (file: DatasetFile): Promise<void> {
-    const range = this.core.download(fileRange(file))
+  private async getFile (file: DriveFile): Promise<void> {
+    const range = this.blobs.download(fileRange(file))
     this.fileRanges.add(range)
     this.watchStall(range)
     this.update()
@@ -170,7 +213,8 @@ export class DatasetView {
   /**
    * A range fails with the storage error when a block cannot be stored (a full disk); as a
    * safety net for anything else that stalls, when nothing arrives for a while although peers
-   * are there, ask for the first missing block directly, which rejects with its error.
+   * with the contents are there, ask for the first missing block directly, which rejects with
+   * its error.
    */
   private watchStall (range: { done (): Promise<boolean> }): void {
     let last = -1
@@ -178,10 +222,10 @@ export class DatasetView {
     range.done().then(() => { finished = true }, () => { finished = true })
     const tick = (): void => {
       if (finished || this.closed) return
-      if (this.fetchedBlocks === last && this.core.peers.length > 0) {
-        const missing = this.have.indexOf(0, 1)
-        if (missing > 0) {
-          this.core.get(missing, { timeout: 8000 }).catch((err: unknown) => {
+      if (this.fetchedBlocks === last && this.blobs.peers.length > 0) {
+        const missing = this.have.indexOf(0)
+        if (missing >= 0) {
+          this.blobs.get(missing, { timeout: 8000 }).catch((err: unknown) => {
             if (finished) return
             const e = explain(err)
             if (e.reason !== 'error') notice(e.text, 'error', e.reason)
@@ -197,49 +241,55 @@ export class DatasetView {
   finish (): void {
     this.update()
     if (!this.complete) return
-    notice(`Complete: all ${this.index.length} blocks are here, each verified against the writer's signed Merkle tree. Save the files below; while this tab is open it shares them with other readers too.`, 'ok', 'complete')
+    notice(`Complete: all ${this.total} blocks of the files are here, each verified against the writer's signed Merkle tree. Save them below, one by one or all at once; while this tab is open it shares them with other readers too.`, 'ok', 'complete')
   }
 
-  private async save (file: DatasetFile): Promise<void> {
+  private async save (file: DriveFile): Promise<void> {
     try {
-      const blocks = await readFileBlocks(this.core, file)
-      // Blobs of 16 MiB, then one Blob of those: the browser may keep large Blobs on disk
-      // instead of holding a big file as one piece of memory.
-      const parts: Blob[] = []
-      for (let i = 0; i < blocks.length; i += 256) parts.push(new Blob(blocks.slice(i, i + 256) as BlobPart[]))
-      const blob = new Blob(parts, { type: file.type || 'application/octet-stream' })
-      const url = URL.createObjectURL(blob)
-      const a = h('a', { href: url, download: baseName(file.path) })
-      document.body.append(a)
-      a.click()
-      a.remove()
-      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+      const blocks = await readFileBlocks(this.blobs, file)
+      download(blobOf(blocks, file.type || 'application/octet-stream'), baseName(file.path))
     } catch (err) {
       const e = explain(err)
       notice(e.text, 'error', e.reason)
     }
   }
 
+  /** Every file in one .zip that keeps the drive's paths. */
+  private async saveAll (): Promise<void> {
+    const btn = $<HTMLButtonElement>('btn-save-all')
+    btn.disabled = true
+    try {
+      const entries = []
+      for (const file of this.files) entries.push({ path: file.path, modified: file.modified, parts: await readFileBlocks(this.blobs, file) })
+      download(blobOf(zipParts(entries), 'application/zip'), zipName(this.info.name))
+    } catch (err) {
+      const e = explain(err)
+      notice(e.text, 'error', e.reason)
+    } finally {
+      btn.disabled = false
+    }
+  }
+
   update (): void {
     if (this.closed) return
-    const total = this.index.length
-    const peers = this.core.peers.length
+    const total = this.total
+    const peers = this.peerCount()
     this.checkPeers(peers)
     const pct = total === 0 ? 100 : Math.floor(this.haveCount / total * 100)
     const bar = $<HTMLProgressElement>('overall')
-    bar.max = total
-    bar.value = this.haveCount
+    bar.max = Math.max(1, total)
+    bar.value = total === 0 ? 1 : this.haveCount
     $('stat-blocks').textContent = `${this.haveCount} / ${total}`
-    $('stat-bytes').textContent = `${formatBytes(this.haveBytes)} / ${formatBytes(this.index.bytes)}`
+    $('stat-bytes').textContent = `${formatBytes(Math.round(this.haveBytes))} / ${formatBytes(this.bytes)}`
     $('stat-down').textContent = `${formatBytes(Math.round(this.down.rate()))}/s`
     $('stat-up').textContent = `${formatBytes(Math.round(this.up.rate()))}/s`
     $('stat-peers').textContent = String(peers)
     $('stat-fetched').textContent = `${this.fetchedBlocks} (${formatBytes(this.fetchedBytes)})`
     $('stat-uploaded').textContent = formatBytes(this.uploaded)
     $('stat-resumed').textContent = `${this.haveAtOpen} block${this.haveAtOpen === 1 ? '' : 's'}`
-    document.body.dataset.role = this.core.writable ? 'writer' : 'reader'
+    document.body.dataset.role = this.drive.writable ? 'writer' : 'reader'
     $('overall-pct').textContent = `${pct}%`
-    const role = this.core.writable ? 'Sharing' : this.complete ? 'Complete · seeding' : this.range !== null || this.fileRanges.size > 0 ? 'Downloading' : 'Paused'
+    const role = this.drive.writable ? 'Sharing' : this.complete ? 'Complete · seeding' : this.range !== null || this.fileRanges.size > 0 ? 'Downloading' : 'Paused'
     const badge = $('ds-role')
     badge.textContent = role
     badge.dataset.role = role.split(' ')[0]!.toLowerCase()
@@ -248,17 +298,18 @@ export class DatasetView {
     document.body.dataset.fetched = String(this.fetchedBlocks)
     document.body.dataset.haveAtOpen = String(this.haveAtOpen)
     const downloading = this.range !== null
-    $<HTMLButtonElement>('btn-download').hidden = this.complete || downloading || this.core.writable
+    $<HTMLButtonElement>('btn-download').hidden = this.complete || downloading || this.drive.writable
     $<HTMLButtonElement>('btn-pause').hidden = !(downloading || this.fileRanges.size > 0)
+    $<HTMLButtonElement>('btn-save-all').hidden = !this.complete || this.files.length === 0
     for (const r of this.rows) {
       let n = 0
       for (let i = r.file.block; i < r.file.block + r.file.blocks; i++) n += this.have[i]!
       r.bar.value = r.file.blocks === 0 ? 1 : n
       const done = n === r.file.blocks
-      r.status.textContent = done ? (this.core.writable ? '✓ shared' : '✓ verified') : `${n} / ${r.file.blocks} blocks`
+      r.status.textContent = done ? (this.drive.writable ? '✓ shared' : '✓ verified') : `${n} / ${r.file.blocks} blocks`
       r.status.className = `file-status${done ? ' done' : ''}`
       r.save.disabled = !done
-      r.get.hidden = done || this.core.writable || downloading
+      r.get.hidden = done || this.drive.writable || downloading
     }
   }
 
@@ -267,33 +318,43 @@ export class DatasetView {
     if (this.timer !== null) clearInterval(this.timer)
     this.range?.destroy()
     for (const r of this.fileRanges) r.destroy()
-    this.core.off('download', this.ondownload)
-    this.core.off('upload', this.onupload)
-    this.core.off('peer-add', this.onpeers)
-    this.core.off('peer-remove', this.onpeers)
-    this.core.off('verification-error', this.onbadblock)
-  }
-
-  private blockBytes (i: number): number {
-    if (i === 0) return 0 // the index: counted as a block, not as file bytes
-    // Files start on their own block; only a file's last block is short. Binary search:
-    // files are in block order.
-    const files = this.index.files
-    let lo = 0
-    let hi = files.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1
-      const f = files[mid]!
-      if (i < f.block) hi = mid - 1
-      else if (i >= f.block + f.blocks) lo = mid + 1
-      else return Math.min(this.index.blockSize, f.size - (i - f.block) * this.index.blockSize)
+    this.blobs.off('download', this.ondownload)
+    for (const core of [this.blobs, this.drive.core]) {
+      core.off('upload', this.onupload)
+      core.off('peer-add', this.onpeers)
+      core.off('peer-remove', this.onpeers)
+      core.off('verification-error', this.onbadblock)
     }
-    return 0
   }
 }
 
+/**
+ * Blobs of 16 MiB, then one Blob of those: the browser may keep large Blobs on disk instead of
+ * holding a big file as one piece of memory.
+ */
+function blobOf (parts: Uint8Array[], type: string): Blob {
+  const pieces: Blob[] = []
+  for (let i = 0; i < parts.length; i += 256) pieces.push(new Blob(parts.slice(i, i + 256) as BlobPart[]))
+  return new Blob(pieces, { type })
+}
+
+function download (blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob)
+  const a = h('a', { href: url, download: name })
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+}
+
+/** The dataset's name as a file name: no path separators or characters systems refuse. */
+function zipName (name: string): string {
+  const clean = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 100)
+  return (clean === '' ? 'dataset' : clean) + '.zip'
+}
+
 /** A short label for the file's kind, shown in a coloured tile (no emoji: not every system has the font). */
-function icon (file: DatasetFile): string {
+function icon (file: DriveFile): string {
   const dot = file.path.lastIndexOf('.')
   const ext = dot > file.path.lastIndexOf('/') ? file.path.slice(dot + 1) : ''
   return (ext !== '' ? ext : file.type.split('/')[0] || 'file').slice(0, 4).toUpperCase()

@@ -1,8 +1,9 @@
 /**
  * @module demo/kept
  * The datasets and logs this browser keeps (shared or received), remembered in localStorage
- * so the page can list them, reopen them (to seed again) and delete them. The blocks
- * themselves live in IndexedDB, one database per core (`dbName`).
+ * so the page can list them, reopen them (to seed again) and delete them. Each dataset is a
+ * Hyperdrive on its own Corestore, one IndexedDB database (`dbName`): deleting a dataset is
+ * deleting that database.
  */
 import { deleteDatabase } from '../../src/storage/indexeddb/connection.js'
 import { hex } from './link.js'
@@ -17,11 +18,12 @@ export interface KeptDataset {
   added: number
 }
 
-const KEY = 'hypercore-web-demo:datasets'
+// 'datasets' held the demo's earlier format (one core per dataset): those are not listed.
+const KEY = 'hypercore-web-demo:drives'
 
-/** The IndexedDB database holding a dataset's core. */
+/** The IndexedDB database holding a dataset's Corestore (the drive's db and blobs cores), by drive key. */
 export function dbName (key: Uint8Array): string {
-  return 'dataset-' + hex(key)
+  return 'drive-' + hex(key)
 }
 
 export function keptDatasets (): KeptDataset[] {

@@ -1,20 +1,38 @@
 /**
  * @module demo/network
- * The demo's only door to the network: `network.join(core)` finds peers for a core and
- * replicates with each; the returned function leaves. Pages never see how.
+ * The demo's only door to the network: `network.join(target)` finds peers for a core (the
+ * log) or a Corestore (a dataset's drive: `storeTarget`) and replicates with each; the
+ * returned function leaves. Pages never see how.
  *
  * Default: the library's WebRTC swarm (src/swarm) with two signalers at once — the local
  * signaling server that `npm start` runs, and BroadcastChannel for tabs of this browser.
  * `?relay` in a page's URL uses the demo server's WebSocket relay instead (relay-client.ts).
  */
-import type { Hypercore } from '../../src/core/hypercore.js'
+import type { Corestore } from '../../src/store/index.js'
 import { Swarm } from '../../src/swarm/index.js'
 import { createWebRtcPeer } from '../../src/transport/webrtc.js'
 import { WebSocketSignalingClient } from '../../src/signaling/ws-client.js'
 import { BroadcastChannelSignalingClient } from '../../src/signaling/broadcast-channel.js'
 import type { SignalingClient } from '../../src/signaling/types.js'
 import { hex } from './link.js'
-import { RelayTopic } from './relay-client.js'
+import { RelayTopic, type Replicable } from './relay-client.js'
+
+export type { Replicable }
+
+/**
+ * A Corestore as a swarm target: its topic is the drive's discovery key, and each connection
+ * carries the whole store (`store.replicate(stream)`: the drive's db core and its blobs core,
+ * and any core a peer asks for that the store has).
+ */
+export function storeTarget (store: Corestore, discoveryKey: Uint8Array): Replicable {
+  return {
+    discoveryKey,
+    replicate: (isInitiator: boolean | object, opts?: object) => store.replicate(isInitiator, opts),
+    findingPeers: () => store.findingPeers(),
+    get closed () { return store.closed },
+    get closing () { return store.closing }
+  }
+}
 
 export interface DemoConfig {
   /** A signaling server URL given to `npm start` (SIGNAL_URL), or null for the local one. */
@@ -51,7 +69,7 @@ export function signalingUrl (cfg: DemoConfig): string | null {
 export class Network {
   state: NetworkState = 'connecting'
   private readonly _listeners = new Set<Listener>()
-  private readonly _cores = new Map<string, Hypercore>()
+  private readonly _cores = new Map<string, Replicable>()
   private readonly _swarm: Swarm | null = null
   private readonly _relay = new Map<string, RelayTopic>()
   /** Open swarm connections: a core joined later replicates on them too (one connection per peer). */
@@ -75,8 +93,8 @@ export class Network {
     // createPeer: the swarm asks for it until the WebRTC transport is its default.
     const swarm = new Swarm({ signaling, createPeer: createWebRtcPeer })
     this._swarm = swarm
-    // Every core on every connection, as with hyperswarm: a channel opens only for the
-    // cores both sides have.
+    // Every core (or store) on every connection, as with hyperswarm: a channel opens only for
+    // the cores both sides have.
     swarm.on('connection', (stream: object) => {
       this._streams.add(stream)
       for (const core of this._cores.values()) if (!core.closed && core.closing === null) core.replicate(stream)
@@ -95,8 +113,8 @@ export class Network {
 
   onState (fn: Listener): void { this._listeners.add(fn) }
 
-  /** Finds peers for `core` and replicates with each; returns `leave`. */
-  join (core: Hypercore): () => void {
+  /** Finds peers for `core` (a Hypercore, or a store through `storeTarget`) and replicates with each; returns `leave`. */
+  join (core: Replicable): () => void {
     const topic = hex(core.discoveryKey!)
     this._cores.set(topic, core)
     const done = core.findingPeers()

@@ -5,7 +5,18 @@
  * stream (Noise + secret-stream: ciphertext only) between two pipes. For networks where
  * WebRTC cannot connect; the default is the WebRTC swarm (network.ts).
  */
-import type { Hypercore } from '../../src/core/hypercore.js'
+/**
+ * What the network replicates: a Hypercore (the log) or a Corestore seen through
+ * `storeTarget` (network.ts). Both take a swarm connection (`replicate(stream)`) or make
+ * their own stream (`replicate(isInitiator, opts)`).
+ */
+export interface Replicable {
+  readonly discoveryKey: Uint8Array | null
+  replicate (isInitiator: boolean | object, opts?: object): unknown
+  findingPeers (): () => void
+  readonly closed: boolean
+  readonly closing: unknown
+}
 
 export type RelayState = 'connecting' | 'online' | 'offline'
 
@@ -27,7 +38,7 @@ export class RelayTopic {
   private _timer: ReturnType<typeof setTimeout> | null = null
   private readonly _pipes = new Set<WebSocket>()
 
-  constructor (private readonly base: string, private readonly topic: string, private readonly core: Hypercore,
+  constructor (private readonly base: string, private readonly topic: string, private readonly core: Replicable,
     private readonly setState: (s: RelayState) => void, private foundFirstRound: (() => void) | null) {
     this._connect()
   }

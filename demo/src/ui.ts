@@ -88,7 +88,12 @@ export function explain (err: unknown): { text: string, reason: string } {
   if (HypercoreError.is(err, 'STORAGE_LOST') || HypercoreError.is(err, 'STORAGE_ABORTED')) {
     return { reason: 'storage', text: 'The browser’s storage stopped answering. Reload the page: what was saved so far is kept.' }
   }
-  if (HypercoreError.is(err, 'DECODING_ERROR')) return { reason: 'format', text: 'This key is a Hypercore, but not a dataset shared by this demo.' }
+  if (HypercoreError.is(err, 'DECODING_ERROR')) {
+    const msg = err.message.replace(/^DECODING_ERROR: /, '')
+    // drive.ts words what the key leads to: not a Hyperbee header, or a Hyperbee without blobs.
+    if (msg.startsWith('not a Hyperdrive')) return { reason: 'not-drive', text: `This link does not lead to shared files: the Hypercore it names is not a Hyperdrive (${msg.replace(/^not a Hyperdrive: /, '')}). Perhaps it is an offline log’s link; ask for the link to the files again.` }
+    return { reason: 'format', text: `This drive cannot be shown: ${msg}.` }
+  }
   const msg = err instanceof Error ? err.message : String(err)
   return { reason: 'error', text: `Something went wrong: ${msg}` }
 }

@@ -91,7 +91,16 @@ export function resolveEncoding (enc: unknown): ValueCodec {
     const codec = enc as AbstractCodec
     return {
       encode: (v) => toBytes(codec.encode(v)),
-      decode: (b) => codec.decode(b)
+      // As hypercore@10: whatever the codec throws on a block it cannot read is DECODING_ERROR
+      // (Hyperbee's node codec on a block that is not a Hyperbee node, e.g. a drive key that
+      // names a plain core).
+      decode: (b) => {
+        try {
+          return codec.decode(b)
+        } catch (err) {
+          throw HypercoreError.DECODING_ERROR('block does not decode with the value encoding', err)
+        }
+      }
     }
   }
   throw HypercoreError.BAD_ARGUMENT(`unknown valueEncoding ${typeof enc === 'string' ? JSON.stringify(enc) : typeof enc}`)

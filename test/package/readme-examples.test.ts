@@ -102,3 +102,49 @@ test('README: Hyperbee in the browser (a directory for IndexedDB), and a reader 
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('README: Hyperdrive in the browser (directories for IndexedDB), and a reader replicating it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcw-readme-drive-'))
+  const Hyperdrive = require('hyperdrive')
+  const { Corestore } = await import('../../src/index.js')
+  const logged: unknown[][] = []
+  const console = { log: (...args: unknown[]) => { logged.push(args) } }
+  const chunks = [new Uint8Array(3_000_000).fill(1), new Uint8Array(100).fill(2)]
+  try {
+    // "Hyperdrive in the browser"
+    const drive = new Hyperdrive(new Corestore(path.join(dir, 'my-drive')))
+    await drive.put('/notes/hello.txt', new TextEncoder().encode('hello'))
+    console.log(new TextDecoder().decode(await drive.get('/notes/hello.txt')))
+    for await (const { key } of drive.list('/notes')) console.log(key)
+    const ws = drive.createWriteStream('/big.bin')
+    for (const chunk of chunks) ws.write(chunk)
+    ws.end()
+    await new Promise((resolve, reject) => { ws.once('close', resolve); ws.once('error', reject) })
+
+    const key = drive.key
+    const store = new Corestore(path.join(dir, 'drive-copy'))
+    const copy = new Hyperdrive(store, key)
+    const found = copy.findingPeers()
+    // (the swarm: one connection, a pipe, then discovery is done)
+    const a = drive.corestore.replicate(true)
+    const b = store.replicate(false)
+    a.pipe(b).pipe(a)
+    copy.core.once('peer-add', found)
+    await copy.update({ wait: true })
+    for await (const name of copy.readdir('/')) console.log(name)
+    for await (const part of copy.createReadStream('/big.bin', { start: 1e6, end: 2e6 - 1 })) console.log(part.byteLength)
+
+    assert.deepEqual(logged.slice(0, 4), [['hello'], ['/notes/hello.txt'], ['big.bin'], ['notes']])
+    assert.equal(logged.slice(4).reduce((n, [len]) => n + (len as number), 0), 1e6)
+    // The range alone was fetched: the blocks it covers, not the file's 3 MB.
+    const blobs = await copy.getBlobs()
+    let stored = 0
+    for (let i = 0; i < blobs.core.length; i++) if (await blobs.core.has(i)) stored++
+    assert.ok(stored < blobs.core.length, `stored ${stored} of ${blobs.core.length} blobs blocks`)
+    a.destroy()
+    await copy.close()
+    await drive.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -5,7 +5,7 @@
  * (signals relayed by this process, as between Chromium pages: ./cross-browser.ts) and the
  * demo's sharing flow (./demo.ts).
  * A node:test process: `node --import tsx web-test/firefox/run.ts [suite …]` runs the named
- * suites only (storage, storage-safety, core, hyperbee, webrtc, cross-browser, demo).
+ * suites only (storage, storage-safety, core, hyperbee, hyperdrive, webrtc, cross-browser, demo).
  */
 import { after, before, describe, test } from 'node:test'
 import type { BrowserCase } from '../suites/page.js'
@@ -13,6 +13,7 @@ import { storageCases } from '../suites/storage.js'
 import { storageSafetyCases } from '../suites/storage-safety.js'
 import { coreCases } from '../suites/core.js'
 import { hyperbeeCases } from '../suites/hyperbee.js'
+import { hyperdriveCases } from '../suites/hyperdrive.js'
 import { webrtcCases } from '../suites/webrtc.js'
 import { startFirefox, type FirefoxRun } from './harness.js'
 import { useChromium } from './chromium.js'
@@ -26,6 +27,7 @@ const suites: Record<string, BrowserCase[]> = {
   'storage-safety': storageSafetyCases,
   core: coreCases,
   hyperbee: hyperbeeCases,
+  hyperdrive: hyperdriveCases,
   webrtc: webrtcCases
 }
 const only = process.argv.slice(2)
