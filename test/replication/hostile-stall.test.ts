@@ -77,26 +77,20 @@ test('attack 4e (found by the fuzzer): a peer re-sending a longer claim that nev
   const honest = await honestly(w, v)
   const timer = setInterval(reclaim, TIMEOUT / 6)
   try {
-    const probe = loopProbe()
-    let started = Date.now()
     assert.equal(await within(v.update({ wait: true }), 5000, 'update() with a re-claiming peer'), true)
     assert.equal(v.length, 20)
-    assert.ok(Date.now() - started < 4 * TIMEOUT, `update() took ${Date.now() - started} ms`)
     // A new length of ours is owed an acknowledgement again, once, not once per claim.
     await w.append(Buffer.from('b20'))
     await within(until(() => v.length === 21, 5000), 5000, 'following the writer')
-    started = Date.now()
     assert.equal(await within(v.update({ wait: true }), 5000, 'update() after the writer appended'), false)
-    assert.ok(Date.now() - started < 4 * TIMEOUT, `update() took ${Date.now() - started} ms`)
     assert.equal(text(await v.get(20)), 'b20')
     assert.equal(a.requests.filter(m => m.upgrade !== null).length, 0, 'a peer that never acknowledged was asked for an upgrade')
-    const stall = probe.stop()
-    assert.ok(stall < 100, `the victim's event loop stalled ${stall.toFixed(0)} ms`)
+    assert.equal(a.victimPeer.closed, false, 'a claim alone is no strike')
   } finally {
     clearInterval(timer)
+    a.destroy()
+    await honest.done()
   }
-  a.destroy()
-  await honest.done()
 })
 
 /** Answers every upgrade request with `data` that proves nothing, then claims a little more. */

@@ -6,7 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { HypercoreError } from '../../src/errors.js'
-import { connect, once, ourReader, ourWriter, text } from './replicator-helpers.js'
+import { connect, once, ourReader, ourWriter, text, until } from './replicator-helpers.js'
+import { Replicator } from '../../src/replication/replicator/replicator.js'
 
 const blocks = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from('b' + i))
 
@@ -169,5 +170,38 @@ test('a get the caller gives up on is cancelled on the wire', async () => {
   assert.equal(peer.inflight.size, 0)
   while (cancels.length === 0) await once(w.peers[0].channel.mux.stream, 'data')
   assert.deepEqual(cancels, [seen[0].id])
+  await c.done()
+})
+
+test('eagerUpgrade: false asks for a longer length only when something wants it, and then at once: update() (found by the hostile-peer fuzzer: it never asked, update() waited for ever)', { timeout: 20000 }, async () => {
+  const w = await ourWriter()
+  await w.append(blocks(4))
+  const r = await ourReader(w.key!)
+  // The replicator with its options, before the connection makes one with the defaults.
+  Replicator.for((r as any).core, { eagerUpgrade: false, requestTimeout: 10000 })
+  const asked: any[] = []
+  const rep = (w as any).core.replicator ?? Replicator.for((w as any).core)
+  const onrequest = rep.onrequest.bind(rep)
+  rep.onrequest = (peer: unknown, m: any) => { asked.push(m); onrequest(peer, m) }
+  const c = connect(w, r)
+  await once(r, 'peer-add')
+  // The writer announced 4 blocks; nothing wants them yet: nothing is asked.
+  await until(() => r.peers[0]?.remoteLength === 4)
+  assert.equal(r.length, 0)
+  assert.equal(asked.length, 0)
+  // update() wants them: the upgrade request goes out at once, not at a watchdog tick (2.5 s here).
+  const started = Date.now()
+  assert.equal(await r.update({ wait: true }), true)
+  assert.equal(r.length, 4)
+  assert.ok(Date.now() - started < 1000, `update() took ${Date.now() - started} ms`)
+  assert.deepEqual(asked.map(m => m.upgrade), [{ start: 0, length: 4 }])
+  // A later append is not fetched until wanted either; then update() gets it.
+  await w.append(blocks(2))
+  await until(() => r.peers[0]?.remoteLength === 6)
+  assert.equal(r.length, 4)
+  assert.equal(asked.length, 1)
+  assert.equal(await r.update({ wait: true }), true)
+  assert.equal(r.length, 6)
+  assert.equal(text(await r.get(5)), 'b1')
   await c.done()
 })

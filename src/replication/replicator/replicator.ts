@@ -123,7 +123,10 @@ export class Replicator implements ReplicatorHook, PeerHost {
     await new Promise<void>(resolve => {
       this._updateWaiters.push(resolve)
       this.checkUpdates()
-      if (this._updateWaiters.length > 0) this.watch() // its deadlines need a clock
+      if (this._updateWaiters.length > 0) {
+        this.watch() // its deadlines need a clock
+        this.scheduler.updateWaiting()
+      }
     })
     return this.core.length !== before.length || this.core.fork !== before.fork
   }

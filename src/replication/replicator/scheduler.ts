@@ -84,6 +84,11 @@ export class Scheduler {
     })
   }
 
+  /** An `update()` waits: not eager, the upgrade it needs is asked for now (eager, it already was). */
+  updateWaiting (): void {
+    if (!this._eager) this.kick()
+  }
+
   /** Whether `peer` can give us a longer signed length now (`acked`: also before it acked ours). */
   canUpgradeFrom (peer: Peer, acked = false, now = Date.now()): boolean {
     const core = this.rep.core
@@ -330,7 +335,9 @@ export class Scheduler {
       if (!reorging) this._sendUpgrade(reorg, true)
       return
     }
-    if (!this._eager && this._wants.size === 0) return
+    // Not eager: only when something wants a longer length, a `get` or an `update()` (which
+    // would otherwise wait for ever on a peer that has one: nothing else asks it).
+    if (!this._eager && this._wants.size === 0 && !this.rep.updating) return
     // The longest claims first; a second peer is asked at the same time, so one that claims
     // more than it proves (or never answers) holds up nothing beyond its own request.
     candidates.sort((a, b) => b.remoteLength - a.remoteLength || a.health.strikes - b.health.strikes)
