@@ -20,6 +20,7 @@ import { replicationBench, type ReplicationBenchRow } from './replication.bench.
 import { webrtcBench, type WebRtcBenchResult } from './webrtc.bench.js'
 import { hyperdriveBench, type HyperdriveBenchResult } from './hyperdrive.bench.js'
 import { signalingLoadBench, type SignalingLoadResult } from './signaling-load.bench.js'
+import { dhtRelayBench, type DhtRelayBenchResult } from './dht-relay.bench.js'
 import { hostilePeerBench, type HostileResult } from './hostile-peer.bench.js'
 // @ts-expect-error plain ESM script without types
 import { build } from '../esbuild.config.mjs'
@@ -70,6 +71,7 @@ async function main (): Promise<void> {
   const webrtc = await webrtcBench({ quick })
   const hyperdrive = await hyperdriveBench({ files: quick ? 2000 : 10_000, bigMiB: quick ? 16 : 50, rounds: quick ? 1 : 3 })
   const signaling = await signalingLoadBench({ quick })
+  const dhtRelay = await dhtRelayBench({ quick })
   const hostile = await hostilePeerBench({ blocks: quick ? 500 : 2000 })
 
   sections.push(appendSection(append))
@@ -77,6 +79,7 @@ async function main (): Promise<void> {
   sections.push(webrtcSection(webrtc, quick ? 16 : 64))
   sections.push(hyperdriveSection(hyperdrive))
   sections.push(signalingSection(signaling))
+  sections.push(dhtRelaySection(dhtRelay))
   sections.push(hostileSection(hostile))
   sections.push(idbCoreSection(idbAppend, idbOpen))
   sections.push(cryptoSection(oursNode, refNode, chromiumCrypto.opsPerSecond.ours, chromiumCrypto.sodiumLoadMs, browser.version))
@@ -111,6 +114,9 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' :
 | List a ${hyperdrive.files.toLocaleString('en')}-file Hyperdrive / read a ${hyperdrive.bigMiB} MiB file from it, Chromium ↔ Chromium over WebRTC (reader on IndexedDB) vs hyperdrive@11 on hypercore@10 in Node over a pipe | **${hyperdrive.listRatio}x / ${hyperdrive.readRatio}x** the time | — |
 | Signaling server, ${signaling.connections.toLocaleString('en')} connections: memory per connection (RSS) vs a plain ws relay | **${signaling.ratios.rssPerConnection}x** | — |
 | Signaling server: relayed signals/s at the rate limit / p99 latency, vs a plain ws relay | **${signaling.ratios.relayedPerSecond}x / ${signaling.ratios.latencyP99}x** | — |
+| Signaling on two server processes sharing rooms through Redis (every signal crossing) vs one: relayed signals/s / server CPU per signal | ${signaling.redis === null ? 'not run (no redis-server)' : `**${signaling.redis.ratios.relayedPerSecond}x / ${signaling.redis.ratios.serverCpuPerSignal}x**`} | — |
+| Download ${dhtRelay.totalMiB} MiB from a hyperswarm + hypercore@10 peer: Chromium page through our DHT relay vs a Node hyperswarm peer, local testnet | **${dhtRelay.ratio.toFixed(2)}x** | — |
+| DHT relay client, loaded on demand by \`new Swarm({ dht })\`, minified + gzipped | **${dhtRelay.clientChunk === null ? '—' : kib(dhtRelay.clientChunk.gzipped)} KiB** | — |
 | Victim's worst event-loop stall under the hostile-peer attacks vs the same download with no attacker, Node | **${worstStallRatio(hostile)}x** (${Math.max(...hostile.rows.map(r => r.stallMs))} ms vs ${hostile.reference.stallMs} ms) | ≤ 100 ms |
 | Ed25519 sign, ours (WASM) vs hypercore-crypto (native), Node | **${ratios(oursNode, refNode).sign}x** | — |
 | BLAKE2b parent hash, ours vs hypercore-crypto, Node | **${ratios(oursNode, refNode).parentHash}x** | — |
@@ -253,6 +259,57 @@ ${row('relay latency p99 (ms)', s => round(s.latency.latencyMs.p99, 1), r.ratios
 
 On a client, signing a signal and verifying one cost ${round(r.clientPerSignal.signMicros, 1)} µs + ${round(r.clientPerSignal.verifyMicros, 1)} µs, ${round(r.clientPerSignal.ratioToJson)}x
 what encoding and parsing the same message as JSON costs (${round(r.clientPerSignal.jsonMicros, 1)} µs).
+${redisRows(r)}`
+}
+
+/** The same load on two of our servers sharing rooms through Redis, against the single one. */
+function redisRows (r: SignalingLoadResult): string {
+  const p = r.redis
+  if (p === null) return '\nTwo servers sharing rooms through Redis: not run (no redis-server on this machine).\n'
+  const round = (n: number, d = 0): string => n.toLocaleString('en', { maximumFractionDigits: d })
+  const row = (what: string, one: string, two: string, ratio: number): string => `| ${what} | ${one} | ${two} | **${ratio}x** |`
+  return `
+### Two server processes sharing rooms through Redis
+
+The same load on two of our servers given the same Redis (Debian's redis-server on loopback),
+the clients split so that every signal goes from one process to the other (the worst case:
+with a load balancer, half of them would stay in one process), against the single server above.
+Server CPU is summed over both processes; Redis's own CPU was ${round(p.figures.redisCpuMicrosPerSignal, 1)} µs per relayed signal.
+
+| figure | one server | two behind Redis | ratio |
+|---|---|---|---|
+${row('connections per second', round(r.ours.connect.connectionsPerSecond), round(p.figures.connect.connectionsPerSecond), p.ratios.connectionsPerSecond)}
+${row('relayed signals per second, all clients at the rate limit', round(r.ours.throughput.relayedPerSecond), round(p.figures.throughput.relayedPerSecond), p.ratios.relayedPerSecond)}
+${row('server CPU per relayed signal (µs)', round(r.ours.throughput.serverCpuMicrosPerSignal, 1), round(p.figures.throughput.serverCpuMicrosPerSignal, 1), p.ratios.serverCpuPerSignal)}
+${row('relay latency p50 (ms), a tenth of the clients', round(r.ours.latency.latencyMs.p50, 1), round(p.figures.latency.latencyMs.p50, 1), p.ratios.latencyP50)}
+${row('relay latency p99 (ms)', round(r.ours.latency.latencyMs.p99, 1), round(p.figures.latency.latencyMs.p99, 1), p.ratios.latencyP99)}
+
+A crossing signal is handled by both processes (received and checked by one, published
+through Redis, delivered by the other), hence about twice the CPU per signal; on this 2-core
+machine the two servers, Redis and the clients share the cores.
+`
+}
+
+function dhtRelaySection (r: DhtRelayBenchResult): string {
+  const mb = (n: number): string => n.toFixed(1)
+  return `## A page on the HyperDHT through our DHT relay (Chromium ↔ Node hyperswarm)
+
+A Chromium page (\`new Swarm({ dht: { relay } })\`) downloads ${r.totalMiB} MiB of ${r.blockKiB} KiB blocks from a Node
+hyperswarm peer running hypercore@10, through our DHT relay (the page runs the Noise handshake and
+the secret stream; the relay forwards ciphertext between a UDX stream and the page's WebSocket),
+against a second Node hyperswarm peer downloading the same core from the same seeder straight over
+UDX, on a local testnet (\`hyperdht/testnet\`, loopback), same run, rounds alternating, best of each;
+every block checked.
+Command: \`node --import tsx bench/dht-relay.bench.ts\` (\`--quick\`: 16 MiB).
+
+| | MB/s |
+|---|---|
+| page ← hyperswarm, through the relay | ${mb(r.oursMBps)} |
+| Node hyperswarm ← hyperswarm, direct | ${mb(r.referenceMBps)} |
+| ratio | **${r.ratio.toFixed(2)}x** |
+
+The relay client is not in the base bundle: \`new Swarm({ dht })\` loads it on demand, a chunk of
+${r.clientChunk === null ? '—' : `${kib(r.clientChunk.minified)} KiB minified, ${kib(r.clientChunk.gzipped)} KiB gzipped`} (the base: ${r.baseGzipped === null ? '—' : `${kib(r.baseGzipped)} KiB`} gzipped).
 `
 }
 
@@ -400,8 +457,10 @@ function sizeSection (size: { minified: number, gzipped: number }, inputs: Recor
   if (rest.length > 0) rows.push(`| ${rest.length} smaller inputs | ${kib(rest.reduce((n, [, b]) => n + b, 0))} KiB |`)
   return `## Browser bundle size
 
-\`dist/browser/index.min.js\` (everything the browser entry reaches, dependencies inlined):
-**${kib(size.minified)} KiB minified, ${kib(size.gzipped)} KiB minified + gzipped**. Command: \`npm run build\`.
+\`dist/browser/index.js\` and every chunk it loads (dependencies inlined; libsodium's WASM is a chunk
+loaded on first use), minified: **${kib(size.minified)} KiB minified, ${kib(size.gzipped)} KiB minified +
+gzipped**. Command: \`npm run build\` (sizes in \`dist/browser/size.json\`). Not counted: the DHT relay
+client, a chunk loaded only by \`new Swarm({ dht })\` (its size is in the DHT relay section).
 libsodium's WASM is the sumo build trimmed to the functions we call, deflated and inlined as base64
 (\`scripts/sodium-wasm.mjs\`); most of the other dependencies are simple-peer's (readable-stream,
 buffer, debug).

@@ -22,6 +22,11 @@
  * ours / reference. Also the client's own cost per signal (sign + verify) against what it
  * spends on the message anyway (JSON encode + parse).
  *
+ * Then the same load on two of our servers sharing rooms through Redis (Debian's redis-server,
+ * started here; skipped when it is missing), the clients split between them so that every
+ * signal crosses from one server process to the other: the same figures, server CPU summed
+ * over both (and Redis's own CPU apart), as ratios to the single server measured just before.
+ *
  * Run: node --import tsx bench/signaling-load.bench.ts [--quick]   (about 70 s; quick 20 s)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -31,6 +36,9 @@ import { fileURLToPath } from 'node:url'
 import { cryptoReady, keyPair } from '../src/crypto/index.js'
 import { sign } from '../src/crypto/index.js'
 import { SignalSealer, SignalVerifier, toHex } from '../src/signaling/auth.js'
+import { Redis } from 'ioredis'
+import fs from 'node:fs'
+import { REDIS_SERVER, startRedis } from '../test/signaling/redis-helpers.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -81,6 +89,12 @@ export interface SignalingLoadResult {
   }
   /** Per signal on a client: sign (send) + verify (receive), against JSON encode + parse of the message. */
   clientPerSignal: { signMicros: number, verifyMicros: number, jsonMicros: number, ratioToJson: number }
+  /** Two of our servers sharing rooms through Redis, every signal crossing between them (null: no redis-server). */
+  redis: null | {
+    figures: Omit<ServerFigures, 'bytesPerConnection'> & { redisCpuMicrosPerSignal: number }
+    /** two behind Redis / one server (this run): throughput higher is better, the rest lower. */
+    ratios: { relayedPerSecond: number, serverCpuPerSignal: number, latencyP50: number, latencyP99: number, connectionsPerSecond: number }
+  }
 }
 
 /** The open-files limit a child gets (`ulimit -n`, soft and hard). */
@@ -212,6 +226,61 @@ async function clientPerSignal (): Promise<SignalingLoadResult['clientPerSignal'
   return { signMicros, verifyMicros, jsonMicros, ratioToJson: (signMicros + verifyMicros) / jsonMicros }
 }
 
+/** Redis's own CPU so far (µs), from INFO. */
+async function redisCpu (r: Redis): Promise<number> {
+  const info = await r.info('cpu')
+  const num = (k: string): number => Number((new RegExp(`${k}:([0-9.]+)`).exec(info) ?? [])[1] ?? 0)
+  return (num('used_cpu_user') + num('used_cpu_sys')) * 1e6
+}
+
+/** The same load on two of our servers sharing rooms through one Redis; best of `rounds`. */
+async function measureRedis (n: number, topics: number, seconds: number, rounds: number): Promise<NonNullable<SignalingLoadResult['redis']>['figures'] | null> {
+  if (!fs.existsSync(REDIS_SERVER)) return null
+  const redis = await startRedis()
+  const info = new Redis(redis.url)
+  const servers = [child('signaling-load/server-child.ts'), child('signaling-load/server-child.ts')]
+  const clients = child('signaling-load/clients-child.ts')
+  try {
+    const urls: string[] = []
+    for (const s of servers) urls.push((await s.request({ cmd: 'start', kind: 'ours', maxConnections: n, redis: redis.url })).url)
+    const cpu = async (): Promise<number> => {
+      let t = 0
+      for (const s of servers) { const c = await s.request({ cmd: 'cpu' }); t += c.user + c.system }
+      return t
+    }
+    let c0 = await cpu()
+    const c = await clients.request({ cmd: 'connect', url: urls, n, topics, auth: true })
+    const connect = { ...c, serverCpuMicrosPerConnection: (await cpu() - c0) / Math.max(1, c.connected) }
+    const tp: Array<ServerFigures['throughput'] & { redisCpuMicrosPerSignal: number }> = []
+    const lat: RunResult[] = []
+    for (let r = 0; r < rounds; r++) {
+      c0 = await cpu()
+      const r0 = await redisCpu(info)
+      const t0 = performance.now()
+      const res: RunResult = await clients.request({ cmd: 'run', seconds, warmup: 1, active: n, rate: 20, window: 2 })
+      const serverCpu = await cpu() - c0
+      const wall = (performance.now() - t0) / 1000
+      const relayed = Math.max(1, res.totalRelayed)
+      tp.push({ ...res, serverCpuMicrosPerSignal: serverCpu / relayed, serverCpuShare: serverCpu / 1e6 / wall, redisCpuMicrosPerSignal: (await redisCpu(info) - r0) / relayed })
+    }
+    for (let r = 0; r < rounds; r++) lat.push(await clients.request({ cmd: 'run', seconds, warmup: 1, active: Math.ceil(n / 10), rate: 20, window: 4 }))
+    const best = tp.reduce((a, b) => (b.relayedPerSecond > a.relayedPerSecond ? b : a))
+    return {
+      connect,
+      throughput: best,
+      latency: lat.reduce((a, b) => (b.latencyMs.p99 < a.latencyMs.p99 ? b : a)),
+      redisCpuMicrosPerSignal: best.redisCpuMicrosPerSignal
+    }
+  } finally {
+    await clients.request({ cmd: 'close' }).catch(() => {})
+    for (const s of servers) await s.request({ cmd: 'stop' }).catch(() => {})
+    clients.proc.kill()
+    for (const s of servers) s.proc.kill()
+    info.disconnect()
+    await redis.stop()
+  }
+}
+
 export async function signalingLoadBench (opts: SignalingLoadOptions = {}): Promise<SignalingLoadResult> {
   const quick = opts.quick ?? false
   const limit = fileLimit()
@@ -222,6 +291,7 @@ export async function signalingLoadBench (opts: SignalingLoadOptions = {}): Prom
   const seconds = opts.seconds ?? (quick ? 3 : 6)
   const client = await clientPerSignal()
   const { ours, reference } = await measureBoth(n, topics, seconds, quick ? 1 : 2)
+  const pair = await measureRedis(n, topics, seconds, quick ? 1 : 2)
   const r = (a: number, b: number): number => Math.round((a / b) * 100) / 100
   return {
     machine: { cpus: os.cpus().length, node: process.version, fileLimit: limit },
@@ -240,7 +310,19 @@ export async function signalingLoadBench (opts: SignalingLoadOptions = {}): Prom
       connectionsPerSecond: r(ours.connect.connectionsPerSecond, reference.connect.connectionsPerSecond),
       serverCpuPerConnection: r(ours.connect.serverCpuMicrosPerConnection, reference.connect.serverCpuMicrosPerConnection)
     },
-    clientPerSignal: client
+    clientPerSignal: client,
+    redis: pair === null
+      ? null
+      : {
+          figures: pair,
+          ratios: {
+            relayedPerSecond: r(pair.throughput.relayedPerSecond, ours.throughput.relayedPerSecond),
+            serverCpuPerSignal: r(pair.throughput.serverCpuMicrosPerSignal, ours.throughput.serverCpuMicrosPerSignal),
+            latencyP50: r(pair.latency.latencyMs.p50, ours.latency.latencyMs.p50),
+            latencyP99: r(pair.latency.latencyMs.p99, ours.latency.latencyMs.p99),
+            connectionsPerSecond: r(pair.connect.connectionsPerSecond, ours.connect.connectionsPerSecond)
+          }
+        }
   }
 }
 

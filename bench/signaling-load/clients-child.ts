@@ -5,7 +5,9 @@
  * bench/signaling-load.bench.ts.
  *   { cmd: 'connect', url, n, topics, auth } → every client says hello (answering the challenge
  *     with its own Ed25519 key when `auth`) and joins topic i mod `topics`; rooms are rings,
- *     each client signals the next member of its room
+ *     each client signals the next member of its room. `url` may list several servers (sharing
+ *     rooms through Redis): ring neighbours then alternate between them, so every signal
+ *     crosses from one server process to another
  *   { cmd: 'run', seconds, warmup, active, rate, window } → the first `active` clients each send
  *     `rate` signals a second (paced on a timing wheel, never bursting) with at most `window`
  *     unanswered at once; returns the signals received per second and the relay latencies
@@ -42,9 +44,9 @@ function reply (msg: unknown): void {
 const SIGNATURE = 'ab'.repeat(64)
 const CANDIDATE = 'candidate:842163049 1 udp 1677729535 192.0.2.10 51234 typ srflx raddr 10.0.0.5 rport 51234 generation 0 ufrag EsAw network-cost 999'
 
-async function connect (url: string, n: number, topics: number, auth: boolean): Promise<unknown> {
+async function connect (urls: string | string[], n: number, topics: number, auth: boolean): Promise<unknown> {
   await cryptoReady()
-  const host = new URL(url).host
+  const list = typeof urls === 'string' ? [urls] : urls
   // Every client has its key pair before it dials (as a real one does): making them is not timed.
   const keys = Array.from({ length: n }, () => keyPair())
   const t0 = performance.now()
@@ -54,6 +56,9 @@ async function connect (url: string, n: number, topics: number, auth: boolean): 
     const kp = keys[i]!
     const id = toHex(kp.publicKey)
     const topic = topicIds[i % topics]!
+    // Client i is member floor(i / topics) of its room: consecutive members, different servers.
+    const url = list[Math.floor(i / topics) % list.length]!
+    const host = new URL(url).host
     const ws = new WebSocket(url, { perMessageDeflate: false })
     const c: Client = { ws, id, topic, to: -1, from: -1, inflight: 0, prefix: '', seq: 0 }
     clients[i] = c

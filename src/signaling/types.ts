@@ -14,7 +14,8 @@
  * without handing out the secret key. Ids a server merely lists are hints; the swarm checks
  * the Noise static key after the handshake whatever the client.
  */
-import type { SignalData, WebRtcPeer } from '../transport/types.js'
+import type { PreparedHandshake } from '../replication/secret-stream/index.js'
+import type { ByteStream, SignalData, WebRtcPeer } from '../transport/types.js'
 
 /** A peer's id on the signaling layer: lowercase hex of its Noise static public key (Ed25519). */
 export type PeerId = string
@@ -35,6 +36,23 @@ export interface ConnectRequest {
   trickle?: boolean
 }
 
+/**
+ * A connection a discovery brought as a byte stream of its own rather than through WebRTC
+ * (the DHT relay's connections), handed to the swarm once known who is at the other end.
+ */
+export interface AttachRequest {
+  /** The remote's key, as the discovery's own handshake authenticated it. */
+  peerId: PeerId
+  /** The topic it was found on; null for a peer that connected to us. */
+  topic: TopicHex | null
+  /** We started it (the Noise initiator). */
+  initiator: boolean
+  /** The raw byte stream; the swarm wraps it in its secret stream. */
+  stream: ByteStream
+  /** A Noise handshake already done (HyperDHT's IK): the secret stream starts at the header exchange with these keys. */
+  handshake: PreparedHandshake
+}
+
 /** What the swarm lends each signaling client. */
 export interface SignalingContext {
   /** Our peer id. */
@@ -45,10 +63,15 @@ export interface SignalingContext {
    * else throws BAD_ARGUMENT, so a signaling client cannot get the key to sign other things.
    */
   sign (message: Uint8Array): Uint8Array
-  /** Whether the swarm wants a (new) connection to this peer now: not yet connected, under the cap. */
-  wants (peerId: PeerId | null, topic: TopicHex): boolean
+  /**
+   * Whether the swarm wants a (new) connection to this peer now: not yet connected, under the
+   * cap. `topic` null: the peer is connecting to us (any topic we joined as a server).
+   */
+  wants (peerId: PeerId | null, topic: TopicHex | null): boolean
   /** Start a WebRTC connection; the swarm owns it from here (handshake, dedup, close). */
   connect (req: ConnectRequest): WebRtcPeer
+  /** Hand over a connection the client made itself (the DHT relay's); the swarm owns it from here. */
+  attach? (req: AttachRequest): void
 }
 
 export interface SignalingClient {
@@ -56,8 +79,11 @@ export interface SignalingClient {
   readonly name: string
   /** Connects; idempotent. Failing to connect emits 'error' and retries with backoff; it never throws into the swarm. */
   start (ctx: SignalingContext): void
-  /** Announce ourselves in a topic and look for peers there; idempotent. */
-  join (topic: TopicHex): void
+  /**
+   * Announce ourselves in a topic and look for peers there; idempotent. `opts` are the swarm's
+   * join options (a rendezvous needs both sides in the room, so most clients ignore them).
+   */
+  join (topic: TopicHex, opts?: { server: boolean, client: boolean }): void
   leave (topic: TopicHex): void
   /** Optional: resolves when the first lookup of `topic` (since its latest join) is done; the swarm's `flushed()` waits for it. */
   flushed? (topic: TopicHex): Promise<void>

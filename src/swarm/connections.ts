@@ -7,9 +7,12 @@
  * Why a rule both sides compute alike: two peers may connect twice at once (two topics, two
  * signaling servers, both sides offering). Each side only learns the remote key after the
  * handshake, and each may see the two connections finish in a different order. If both keep
- * "the one whose initiator has the smaller public key, else the one with the smaller
+ * "the one whose initiator has the larger public key, else the one with the smaller
  * handshake hash", they end up on the same connection whatever the order: both inputs are
  * the same on both ends (the handshake hash is shared by the two ends of a Noise session).
+ * Larger, not smaller, because that is hyperswarm's tie-break for two connections started by
+ * the two sides (it keeps the one its "expected initiator", the larger key, started): a page
+ * and a hyperswarm peer that reach each other both ways over the DHT keep the same one.
  */
 import type { SecretStream } from '../replication/secret-stream/index.js'
 import type { PeerId, TopicHex } from '../signaling/types.js'
@@ -25,7 +28,8 @@ export interface Attempt {
   readonly stream: SecretStream
   /** The peer id the signaling announced (null: unknown, e.g. a tracker offer). */
   readonly announced: PeerId | null
-  readonly topic: TopicHex
+  /** Null for a peer that connected to us by itself (a DHT peer: it found us on some topic we serve). */
+  readonly topic: TopicHex | null
   /** Every topic on which this peer was found while the attempt ran (first: `topic`). */
   readonly topics: TopicHex[]
   readonly initiator: boolean
@@ -72,7 +76,7 @@ export function keepFirst (a: Candidate, b: Candidate, self: Uint8Array, remote:
   const ia = a.initiator ? self : remote
   const ib = b.initiator ? self : remote
   const byInitiator = compareBytes(ia, ib)
-  if (byInitiator !== 0) return byInitiator < 0
+  if (byInitiator !== 0) return byInitiator > 0
   return compareBytes(a.handshakeHash, b.handshakeHash) <= 0
 }
 

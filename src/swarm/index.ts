@@ -5,4 +5,4 @@
 export { Swarm } from './swarm.js'
 export { Backoff, type BackoffOptions } from './backoff.js'
 export { keepFirst } from './connections.js'
-export type { SwarmOptions, JoinOptions, PeerInfo, Discovery, SwarmEvents, FlushableSignalingClient } from './types.js'
+export type { SwarmOptions, DhtOptions, JoinOptions, PeerInfo, Discovery, SwarmEvents, FlushableSignalingClient } from './types.js'

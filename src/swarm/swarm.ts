@@ -13,6 +13,12 @@
  * connection per remote key (see connections.ts), at most `maxPeers`, re-announcement with
  * backoff when a peer drops while its topic is joined.
  *
+ * With `dht: { relay }`, a DHT relay's client (../dht/client.ts, loaded on demand so pages
+ * without it never load it) runs beside the signaling clients: it announces and looks up
+ * topics on the HyperDHT, runs HyperDHT's Noise IK handshakes with our key pair and hands each
+ * connection over as a raw byte stream plus the handshake's keys (`ctx.attach`); it goes
+ * through the same secret stream, checks, dedup and caps as a WebRTC one.
+ *
  * With hypercore's `findingPeers()`:
  *   const done = core.findingPeers(); swarm.join(core.discoveryKey); swarm.flush().then(done, done)
  * so `update()`/`get()` wait for the first discovery round instead of answering "no peers".
@@ -23,13 +29,13 @@ import { HypercoreError } from '../errors.js'
 import { cryptoReady, isCryptoReady, keyPair as newKeyPair, sign, validateKeyPair, type KeyPair } from '../crypto/index.js'
 import { isSignalingSignable } from '../signaling/auth.js'
 import { SecretStream, type RawStream } from '../replication/secret-stream/index.js'
-import type { ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHex } from '../signaling/types.js'
+import type { AttachRequest, ConnectRequest, PeerId, SignalingClient, SignalingContext, TopicHex } from '../signaling/types.js'
 import type { WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
 import { createWebRtcPeer } from '../transport/webrtc.js'
 import { Backoff } from './backoff.js'
 import { ConnectionTable, isPeerId, keepFirst, type Attempt, type Connection, type EndReason } from './connections.js'
 import { TopicDiscovery } from './discovery.js'
-import type { Discovery, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmEvents, SwarmOptions } from './types.js'
+import type { Discovery, DhtOptions, FlushableSignalingClient, JoinOptions, PeerInfo, SwarmEvents, SwarmOptions } from './types.js'
 
 /** Typed events (see SwarmEvents); the class merges with this interface. */
 export interface Swarm {
@@ -67,7 +73,10 @@ export class Swarm extends EventEmitter {
 
   constructor (opts: SwarmOptions) {
     super()
-    if (opts === null || typeof opts !== 'object' || !Array.isArray(opts.signaling)) throw HypercoreError.BAD_ARGUMENT('Swarm needs { signaling: SignalingClient[] }')
+    if (opts === null || typeof opts !== 'object' || !(Array.isArray(opts.signaling) || (opts.signaling === undefined && opts.dht !== undefined))) {
+      throw HypercoreError.BAD_ARGUMENT('Swarm needs { signaling: SignalingClient[] } and/or { dht: { relay } }')
+    }
+    if (opts.dht !== undefined && (opts.dht === null || typeof opts.dht !== 'object' || opts.dht.relay === undefined)) throw HypercoreError.BAD_ARGUMENT('dht needs { relay: url }')
     if (opts.createPeer !== undefined && typeof opts.createPeer !== 'function') throw HypercoreError.BAD_ARGUMENT('createPeer must be a function')
     const maxPeers = opts.maxPeers ?? 16
     if (!Number.isInteger(maxPeers) || maxPeers < 1) throw HypercoreError.BAD_ARGUMENT('maxPeers must be a positive integer')
@@ -75,15 +84,7 @@ export class Swarm extends EventEmitter {
     this._opts = opts
     this._createPeer = opts.createPeer ?? createWebRtcPeer
     this._backoff = new Backoff({ initial: opts.backoff?.initial, max: opts.backoff?.max })
-    for (const client of opts.signaling) {
-      const slot: ClientSlot = {
-        client,
-        // One client failing is a warning: the others go on (its own retry is its business).
-        onError: (err) => { if (!this.destroyed) this.emit('warning', err) }
-      }
-      client.on('error', slot.onError)
-      this._clients.push(slot)
-    }
+    for (const client of opts.signaling ?? []) this._addClient(client)
     // A public key that does not belong to the secret key would be an id we cannot prove
     // (signaling signatures, the Noise handshake): refuse it here rather than fail every peer.
     if (opts.keyPair !== undefined && !validateKeyPair(opts.keyPair)) throw HypercoreError.BAD_ARGUMENT('keyPair: publicKey is not the public half of secretKey')
@@ -166,9 +167,30 @@ export class Swarm extends EventEmitter {
 
   // --- startup -------------------------------------------------------------------------------
 
-  private _open (): void {
+  private _addClient (client: SignalingClient): ClientSlot {
+    const slot: ClientSlot = {
+      client,
+      // One client failing is a warning: the others go on (its own retry is its business).
+      onError: (err) => { if (!this.destroyed) this.emit('warning', err) }
+    }
+    client.on('error', slot.onError)
+    this._clients.push(slot)
+    return slot
+  }
+
+  private _open (): Promise<void> {
     this.keyPair = this._opts.keyPair ?? newKeyPair()
     this._self = b4a.toString(this.keyPair.publicKey, 'hex')
+    if (this._opts.dht === undefined) {
+      this._startClients()
+      return Promise.resolve()
+    }
+    // With the DHT client among them, every client starts once it is loaded, so a topic's
+    // first round (TopicDiscovery) waits for the DHT's first lookup too.
+    return this._loadDht(this._opts.dht).then(() => this._startClients())
+  }
+
+  private _startClients (): void {
     if (this.destroyed) return
     this._started = true
     for (const { client } of this._clients) {
@@ -178,8 +200,18 @@ export class Swarm extends EventEmitter {
     for (const d of this._topics.values()) this._joinClients(d)
   }
 
+  /** Loads the DHT relay client (its own chunk: pages that never ask for it never load it); it runs like a signaling client. */
+  private async _loadDht (opts: DhtOptions): Promise<void> {
+    try {
+      const { createDhtDiscovery } = await import('../dht/client.js')
+      if (!this.destroyed) this._addClient(createDhtDiscovery(opts, this.keyPair!))
+    } catch (err) {
+      this.emit('warning', HypercoreError.is(err) ? err : HypercoreError.CONNECTION_CLOSED('could not load the DHT relay client', err))
+    }
+  }
+
   private _joinClients (d: TopicDiscovery): void {
-    for (const { client } of this._clients) this._call(client, () => client.join(d.topic))
+    for (const { client } of this._clients) this._call(client, () => client.join(d.topic, d.options))
     d.started()
   }
 
@@ -215,7 +247,8 @@ export class Swarm extends EventEmitter {
       get self () { return swarm._self },
       sign: (message) => this._sign(message),
       wants: (peerId, topic) => this._wants(peerId, topic),
-      connect: (req) => this._connect(req, signaling)
+      connect: (req) => this._connect(req, signaling),
+      attach: (req) => this._attach(req, signaling)
     }
   }
 
@@ -228,15 +261,21 @@ export class Swarm extends EventEmitter {
 
   // --- attempts ------------------------------------------------------------------------------
 
-  private _wants (peerId: PeerId | null, topic: TopicHex): boolean {
-    if (this.destroyed || !this._topics.has(topic)) return false
+  private _wants (peerId: PeerId | null, topic: TopicHex | null): boolean {
+    if (this.destroyed) return false
+    if (topic === null ? ![...this._topics.values()].some(d => d.options.server) : !this._topics.has(topic)) return false
     if (peerId !== null) {
       if (!isPeerId(peerId) || peerId === this._self) return false
       // Already connected or connecting: no new attempt, but remember the peer is on this topic too.
       const conn = this._table.byRemote.get(peerId)
-      if (conn !== undefined) { addTopic(conn.info.topics, topic); return false }
+      if (conn !== undefined) { if (topic !== null) addTopic(conn.info.topics, topic); return false }
       const attempt = this._table.initiating(peerId)
-      if (attempt !== null) { addTopic(attempt.topics, topic); return false }
+      if (attempt !== null) {
+        if (topic !== null) addTopic(attempt.topics, topic)
+        // A peer connecting to us while we connect to it: both finish, and keepFirst keeps the
+        // connection the larger key started. Take theirs only if it is that one.
+        return topic === null && peerId > this._self && this._table.size < this.maxPeers
+      }
     }
     return this._table.size < this.maxPeers
   }
@@ -254,7 +293,31 @@ export class Swarm extends EventEmitter {
       keepAlive: this._opts.keepAlive ?? 5000,
       timeout: this._opts.idleTimeout ?? 20000
     })
-    const attempt: Attempt = { peer, stream, announced, topic: req.topic, topics: [req.topic], initiator: req.initiator, signaling, timer: null, ended: null, error: null }
+    this._track(peer, stream, { announced, topic: req.topic, initiator: req.initiator }, signaling)
+    return peer
+  }
+
+  /** A connection a client made itself (the DHT relay's), its Noise handshake done: same checks from here as WebRTC's. */
+  private _attach (req: AttachRequest, signaling: string): void {
+    const raw = req.stream
+    const peer: WebRtcPeer = { stream: raw, signal () {}, onSignal () {}, destroy: (err?: Error) => { raw.destroy(err) } }
+    if (this.destroyed || this.keyPair === null || !isPeerId(req.peerId)) {
+      raw.destroy(HypercoreError.SESSION_CLOSED('swarm is destroyed'))
+      return
+    }
+    const stream = new SecretStream(req.initiator, raw as unknown as RawStream, {
+      keyPair: this.keyPair,
+      handshake: req.handshake,
+      keepAlive: this._opts.keepAlive ?? 5000,
+      timeout: this._opts.idleTimeout ?? 20000,
+      // The bytes went through a relay: only the peer's authenticated messages prove it is alive.
+      timeoutOn: 'messages'
+    })
+    this._track(peer, stream, { announced: req.peerId, topic: req.topic, initiator: req.initiator }, signaling)
+  }
+
+  private _track (peer: WebRtcPeer, stream: SecretStream, req: { announced: PeerId | null, topic: TopicHex | null, initiator: boolean }, signaling: string): void {
+    const attempt: Attempt = { peer, stream, announced: req.announced, topic: req.topic, topics: req.topic === null ? [] : [req.topic], initiator: req.initiator, signaling, timer: null, ended: null, error: null }
     this._table.attempts.add(attempt)
     attempt.timer = setTimeout(() => {
       attempt.timer = null
@@ -264,8 +327,11 @@ export class Swarm extends EventEmitter {
     stream.on('error', (err: Error) => { attempt.error ??= err })
     stream.once('connect', () => this._onHandshake(attempt))
     stream.once('close', () => { if (this._table.attempts.has(attempt)) this._onAttemptClosed(attempt) })
-    this._topics.get(req.topic)?.activity()
-    return peer
+    if (req.topic !== null) this._topics.get(req.topic)?.activity()
+  }
+
+  private _topicOf (a: Attempt): TopicDiscovery | undefined {
+    return a.topic === null ? undefined : this._topics.get(a.topic)
   }
 
   private _endAttempt (a: Attempt, reason: EndReason, err?: Error): void {
@@ -273,14 +339,14 @@ export class Swarm extends EventEmitter {
     this._table.removeAttempt(a)
     a.stream.destroy(err)
     a.peer.destroy()
-    this._topics.get(a.topic)?.check()
+    this._topicOf(a)?.check()
   }
 
   /** An attempt died before its handshake finished: back off and look again. */
   private _onAttemptClosed (a: Attempt): void {
     this._table.removeAttempt(a)
     a.peer.destroy()
-    const d = this._topics.get(a.topic)
+    const d = this._topicOf(a)
     if (this.destroyed || d === undefined) return
     // Offers to unknown peers (tracker offers) are speculative: the client drops the ones
     // nobody answered and makes new ones itself. A known peer we failed to reach is retried.
@@ -294,7 +360,7 @@ export class Swarm extends EventEmitter {
 
   /** Re-announce the attempt's topic later, backing off per peer (or per topic for unknown peers). */
   private _retryLater (a: Attempt): void {
-    const d = this._topics.get(a.topic)
+    const d = this._topicOf(a)
     if (this.destroyed || d === undefined) return
     d.scheduleRefresh(this._backoff.fail(a.announced ?? 'topic:' + a.topic), a.announced)
   }
@@ -302,7 +368,7 @@ export class Swarm extends EventEmitter {
   private _onHandshake (a: Attempt): void {
     if (!this._table.attempts.has(a)) return
     this._table.removeAttempt(a)
-    const d = this._topics.get(a.topic)
+    const d = this._topicOf(a)
     try {
       this._accept(a)
     } finally {

@@ -7,11 +7,20 @@
 import type { KeyPair } from '../crypto/index.js'
 import type { SecretStream } from '../replication/secret-stream/index.js'
 import type { SignalingClient, TopicHex } from '../signaling/types.js'
+import type { DhtOptions } from '../dht/client.js'
 import type { IceServer, WebRtcPeer, WebRtcPeerOptions } from '../transport/types.js'
 
+export type { DhtOptions }
+
 export interface SwarmOptions {
-  /** Where peers are found; several may run at once. */
-  signaling: SignalingClient[]
+  /** Where peers are found; several may run at once. Optional with `dht`. */
+  signaling?: SignalingClient[]
+  /**
+   * Join the HyperDHT (hyperswarm's network) through a DHT relay: `{ relay: 'ws://…' }` (or a
+   * list, tried in turn). The relay never holds our key nor sees plaintext. Its client is
+   * loaded on demand, so pages without this option do not carry it.
+   */
+  dht?: DhtOptions
   /** Our static Noise key pair; its public key (hex) is our peer id. Default: a fresh one. */
   keyPair?: KeyPair
   /** Most connections (established and being set up) at once. Default 16. */
@@ -38,8 +47,10 @@ export interface SwarmOptions {
 
 export interface JoinOptions {
   /**
-   * Kept for hyperswarm compatibility. Over signaling both sides must be in the room to
-   * exchange WebRTC signals, so a topic is always announced and looked up; at least one must be true.
+   * As hyperswarm's: `server` announces the topic, `client` looks it up and connects to the
+   * peers found. Both default true; at least one must be true. Over the DHT they mean exactly
+   * that; over signaling both sides must be in the room to exchange WebRTC signals, so there a
+   * topic is always announced and looked up.
    */
   server?: boolean
   client?: boolean

@@ -148,3 +148,38 @@ test('README: Hyperdrive in the browser (directories for IndexedDB), and a reade
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('README: join the Hyperswarm network from a page (a directory for IndexedDB), a hyperswarm + hypercore@10 peer serving the core', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hcw-readme-dht-'))
+  // A local HyperDHT and the README's relay on it (its DHT node on loopback: this machine has no other network).
+  const testnet = await require('hyperdht/testnet')(3, { host: '127.0.0.1' })
+  const server = await createSignalServer({ port: 0, dhtRelay: { bootstrap: testnet.bootstrap.map((n: { host: string, port: number }) => `${n.host}:${n.port}`), dhtHost: '127.0.0.1' } })
+  const RefHypercore = require('hypercore')
+  const Hyperswarm = require('hyperswarm')
+  const DHT = require('hyperdht')
+  const seeder = new RefHypercore(path.join(dir, 'seeder'))
+  await seeder.append(['from', 'hyperswarm'])
+  const hs = new Hyperswarm({ dht: new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1' }) })
+  hs.on('connection', (c: any) => seeder.replicate(c))
+  await hs.join(seeder.discoveryKey, { server: true, client: false }).flushed()
+  const logged: unknown[] = []
+  const console = { log: (x: unknown) => { logged.push(x) } }
+  try {
+    const key = seeder.key
+    // "Join the Hyperswarm network from a page"
+    const core = new Hypercore(path.join(dir, 'my-dataset'), key)
+    const swarm = new Swarm({ dht: { relay: server.dhtRelayUrl! } })
+    swarm.on('connection', stream => core.replicate(stream))
+    await core.ready(); swarm.join(core.discoveryKey!)
+    console.log(await core.get(0))
+    assert.equal(Buffer.from(logged[0] as Uint8Array).toString(), 'from')
+    await swarm.destroy()
+    await core.close()
+  } finally {
+    await hs.destroy()
+    await seeder.close()
+    await server.close()
+    await testnet.destroy()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

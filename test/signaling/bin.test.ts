@@ -100,3 +100,44 @@ test('hypercore-web-signal --hosts: a hello signed for a listed name is welcome,
   p.child.kill('SIGTERM')
   assert.equal(await p.exit, 0)
 })
+
+test('hypercore-web-signal --dht-relay --bootstrap: prints the relay URL, which challenges a page; --redis: rooms in Redis', async () => {
+  const { createRequire } = await import('node:module')
+  const require = createRequire(import.meta.url)
+  const testnet = await require('hyperdht/testnet')(3, { host: '127.0.0.1' })
+  const { startRedis } = await import('./redis-helpers.js')
+  const redis = await startRedis()
+  const { WebSocket } = await import('ws')
+  try {
+    const bootstrap = testnet.bootstrap.map((n: { host: string, port: number }) => `${n.host}:${n.port}`).join(',')
+    const p = run(['--port', '0', '--dht-relay', '--bootstrap', bootstrap, '--dht-host', '127.0.0.1', '--redis', redis.url])
+    const relayUrl = await new Promise<string>((resolve, reject) => {
+      p.child.stdout!.on('data', () => {
+        const m = /dht relay on (ws:\/\/127\.0\.0\.1:\d+\/dht)\n/.exec(p.stdout())
+        if (m !== null) resolve(m[1])
+      })
+      p.exit.then((code) => reject(new Error(`exited ${code}: ${p.stderr()}`)), reject)
+    })
+    const ws = new WebSocket(relayUrl)
+    const first = await new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)))
+    assert.equal(first[0], 16, 'CHALLENGE')
+    assert.equal(first.length, 33)
+    ws.close()
+    // The signaling endpoint is still at the root, its rooms in Redis.
+    const url = /listening on (ws:\/\/127\.0\.0\.1:\d+)\n/.exec(p.stdout())![1]!
+    const c = await helloClient(url, newId())
+    c.send({ type: 'join', topic: randomHex() })
+    assert.deepEqual((await c.next('peers')).peers, [])
+    p.child.kill('SIGTERM')
+    assert.equal(await p.exit, 0)
+  } finally {
+    await redis.stop()
+    await testnet.destroy()
+  }
+})
+
+test('hypercore-web-signal --bootstrap without --dht-relay is an error', async () => {
+  const p = run(['--port', '0', '--bootstrap', '127.0.0.1:1'])
+  assert.equal(await p.exit, 1)
+  assert.match(p.stderr(), /--bootstrap and --dht-host go with --dht-relay/)
+})

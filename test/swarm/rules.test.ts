@@ -39,13 +39,13 @@ test('keepFirst: both ends keep the same connection', () => {
   assert.ok(keptA > 100 && keptA < 400, 'the rule is not constant')
 })
 
-test('keepFirst: the connection started by the smaller key wins', () => {
+test('keepFirst: the connection started by the larger key wins (hyperswarm\'s tie-break)', () => {
   const small = new Uint8Array(32).fill(1)
   const big = new Uint8Array(32).fill(2)
   const h1 = new Uint8Array(64).fill(9)
   const h2 = new Uint8Array(64).fill(3)
-  assert.equal(keepFirst({ initiator: true, handshakeHash: h1 }, { initiator: false, handshakeHash: h2 }, small, big), true)
-  assert.equal(keepFirst({ initiator: true, handshakeHash: h1 }, { initiator: false, handshakeHash: h2 }, big, small), false)
+  assert.equal(keepFirst({ initiator: true, handshakeHash: h1 }, { initiator: false, handshakeHash: h2 }, small, big), false)
+  assert.equal(keepFirst({ initiator: true, handshakeHash: h1 }, { initiator: false, handshakeHash: h2 }, big, small), true)
   assert.equal(keepFirst({ initiator: true, handshakeHash: h1 }, { initiator: true, handshakeHash: h2 }, small, big), false, 'same initiator: smaller hash')
 })
 

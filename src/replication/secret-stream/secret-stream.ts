@@ -52,6 +52,13 @@ export interface SecretStreamOptions {
   keepAlive?: number
   /** Destroy the stream when nothing arrives for this many ms (0 = never). */
   timeout?: number
+  /**
+   * What `timeout` waits for: any raw bytes (default), or whole messages (keep-alives count).
+   * With 'messages', whoever carries the raw bytes (a relay) cannot hold the stream open by
+   * forging a long frame length and trickling bytes into it: the peer's keep-alives stop
+   * completing, and the stream times out.
+   */
+  timeoutOn?: 'bytes' | 'messages'
   /** Refuse incoming frames larger than this (default 2^24 − 1, the most a uint24 length allows). */
   maxFrameSize?: number
   /** streamx high-water mark of the plaintext side. */
@@ -311,7 +318,9 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
 
   private readonly _onFrame = (frame: Uint8Array): void => {
     switch (this._phase) {
-      case 'data': return this._onMessage(frame)
+      case 'data':
+        if (this._opts.timeoutOn === 'messages') this._timers.received()
+        return this._onMessage(frame)
       case 'handshake': return this._onHandshakeFrame(frame)
       case 'header': return this._onHeaderFrame(frame)
       default: throw HypercoreError.INVALID_OPERATION('secret stream is closed')
@@ -329,7 +338,7 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
   private _onRawData (chunk: Uint8Array): void {
     if (this.destroying || this._phase === 'closed') return
     this.rawBytesRead += chunk.byteLength
-    this._timers.received()
+    if (this._opts.timeoutOn !== 'messages') this._timers.received()
     try {
       this._parser.push(chunk, this._onFrame)
     } catch (err) {

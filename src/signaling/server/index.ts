@@ -12,6 +12,11 @@
  * closed with AUTH_FAILED and disturbs nobody. Until then it may do nothing else, and it must
  * answer within `helloTimeoutMs`.
  *
+ * Rooms live in this process (./directory.ts) unless `redis` is given: then they are shared
+ * through Redis with every other process given the same Redis (./redis-directory.ts), so
+ * peers connected to different processes behind one address meet; a process that dies drops
+ * only its own clients, who reconnect to another.
+ *
  * It stores nothing but live room membership and relays nothing but signals. Every message
  * is validated; a client that sends junk, oversized or too many messages is closed with a
  * code (`CLOSE` in ../protocol.ts) while every other client keeps being served. Memory is
@@ -26,10 +31,13 @@ import { cryptoReady } from '../../crypto/sodium.js'
 import { randomBytes } from '../../crypto/sign.js'
 import { helloSignable, MAX_HOST_BYTES, NONCE_BYTES, toHex, verifyHex } from '../auth.js'
 import { CLOSE, DEFAULT_MAX_SIGNAL_BYTES, parseClientMessage, type ServerMessage } from '../protocol.js'
-import { Rooms } from './rooms.js'
+import { LocalDirectory, type Directory, type DirectoryHooks } from './directory.js'
+import { RedisDirectory } from './redis-directory.js'
 import { TokenBucket, type RateLimit } from './token-bucket.js'
+import { createDhtRelay, type DhtRelay, type DhtRelayOptions, type DhtRelayStats } from '../../dht/relay/index.js'
 
 export type { RateLimit } from './token-bucket.js'
+export { createDhtRelay, type DhtRelay, type DhtRelayOptions, type DhtRelayStats } from '../../dht/relay/index.js'
 
 export interface SignalServerOptions {
   /** Port to listen on (0: any free port). Default 8787. Ignored with `server`. */
@@ -64,20 +72,39 @@ export interface SignalServerOptions {
   pingIntervalMs?: number
   /** A client whose unsent backlog passes this is closed (it does not read). Default 1 MiB. */
   maxBufferedBytes?: number
+  /**
+   * Share rooms with every other server process given the same Redis (`redis://host:port`):
+   * peers connected to different processes meet. Default: rooms in this process only.
+   */
+  redis?: string
+  /** Prefix of the Redis keys and channels (several deployments on one Redis). Default 'hws:'. */
+  redisPrefix?: string
+  /**
+   * Also serve a DHT relay (pages join the HyperDHT through it, see src/dht/PROTOCOL.md) at
+   * `path` (default '/dht') of the same HTTP server; needs the optional dependency hyperdht.
+   */
+  dhtRelay?: DhtRelayOptions & { path?: string }
 }
 
 export interface SignalServerStats {
   connections: number
   /** Connections that said hello. */
   peers: number
+  /** Rooms and memberships of this process's clients (with `redis`, other processes have their own). */
   rooms: number
   memberships: number
+  /** With `redis`: Redis operations that failed (each lost the message or membership it carried). */
+  redisErrors?: number
+  /** The DHT relay's, when it runs. */
+  dhtRelay?: DhtRelayStats
 }
 
 export interface SignalServer {
   readonly port: number
   /** ws://host:port/path to give `WebSocketSignaling({ url })`. */
   readonly url: string
+  /** ws://host:port/dht to give `new Swarm({ dht: { relay } })`, when `dhtRelay` is on. */
+  readonly dhtRelayUrl: string | null
   stats (): SignalServerStats
   /** Closes every client (1001) and stops listening; idempotent. */
   close (): Promise<void>
@@ -124,18 +151,50 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   if (hosts !== null && hosts.length === 0) throw HypercoreError.BAD_ARGUMENT('hosts must name at least one host')
   // Hellos are verified with libsodium (the same code as the clients' signal checks).
   await cryptoReady()
+  const hooks: DirectoryHooks<Conn> = {
+    send: (c, msg) => send(c, msg),
+    replace: (c) => fail(c, CLOSE.REPLACED, 'replaced by a newer connection')
+  }
+  // Redis first: a server that cannot share its rooms must not start as a lone one.
+  const directory: Directory<Conn> = options.redis === undefined
+    ? new LocalDirectory(hooks)
+    : await RedisDirectory.open(options.redis, hooks, { prefix: options.redisPrefix })
 
   const httpServer = options.server ?? http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' })
     res.end('hypercore-web signaling server: connect with a WebSocket\n')
   })
   const ownServer = options.server === undefined
-  if (ownServer) await listen(httpServer, o.port, o.host)
+  // The relay first: it loads hyperdht and joins the DHT, and a failure must leave nothing listening.
+  const relayPath = options.dhtRelay?.path ?? '/dht'
+  let relay: DhtRelay | null = null
+  try {
+    if (options.dhtRelay !== undefined) relay = await createDhtRelay(options.dhtRelay)
+    if (ownServer) await listen(httpServer, o.port, o.host)
+  } catch (err) {
+    await relay?.close()
+    await directory.close()
+    throw err
+  }
 
-  const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: o.maxMessageBytes })
+  let wss: WebSocketServer
+  let relayWss: WebSocketServer | null = null
+  if (relay === null) {
+    wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: o.maxMessageBytes })
+  } else {
+    // Two endpoints on one HTTP server: route upgrades by path.
+    wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes })
+    relayWss = new WebSocketServer({ noServer: true, maxPayload: options.dhtRelay?.maxMessageBytes ?? 64 * 1024 })
+    relayWss.on('error', () => {})
+    httpServer.on('upgrade', (req: http.IncomingMessage, socket, head) => {
+      const path = (req.url ?? '/').split('?')[0]
+      if (path === relayPath) return relayWss!.handleUpgrade(req, socket, head, (ws) => relay.handle(ws, req))
+      if (options.path !== undefined && path !== options.path) return socket.destroy()
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+    })
+  }
   const conns = new Set<Conn>()
-  const byPeer = new Map<string, Conn>()
-  const rooms = new Rooms<Conn>()
+  let welcomed = 0
   const limits = { maxMessageBytes: o.maxMessageBytes, maxSignalBytes: o.maxSignalBytes, maxTopics: o.maxTopics }
 
   function send (c: Conn, msg: ServerMessage): void {
@@ -157,8 +216,9 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
     c.helloTimer = null
     c.nonce = null
     if (c.peerId !== null) {
-      for (const t of c.topics) rooms.remove(t, c.peerId, c)
-      if (byPeer.get(c.peerId) === c) byPeer.delete(c.peerId)
+      directory.release(c.peerId, c, c.topics)
+      welcomed--
+      c.peerId = null
     }
     c.topics.clear()
   }
@@ -176,11 +236,11 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
       if (!proves(msg.peerId, msg.signature, nonce, c.host)) return fail(c, CLOSE.AUTH_FAILED, 'peer id not proven')
       if (c.helloTimer !== null) clearTimeout(c.helloTimer)
       c.helloTimer = null
-      // Only now, with the key proven: the owner reconnecting before we noticed its old socket died.
-      const previous = byPeer.get(msg.peerId)
-      if (previous !== undefined) fail(previous, CLOSE.REPLACED, 'replaced by a newer connection')
+      // Only now, with the key proven: the owner reconnecting before we noticed its old socket
+      // died (with Redis, maybe on another process) has that connection replaced.
+      directory.claim(msg.peerId, c)
       c.peerId = msg.peerId
-      byPeer.set(msg.peerId, c)
+      welcomed++
       return send(c, { type: 'welcome', peerId: msg.peerId, limits })
     }
     const self = c.peerId
@@ -190,23 +250,18 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
         if (!c.topics.has(msg.topic)) {
           if (c.topics.size >= o.maxTopics) return fail(c, CLOSE.TOO_MANY_TOPICS, 'too many topics')
           c.topics.add(msg.topic)
-          rooms.add(msg.topic, self, c)
         }
         // A repeated join re-lists the room: how a client looks again for peers.
-        const others = rooms.sample(msg.topic, self, o.maxPeersListed)
-        send(c, { type: 'peers', topic: msg.topic, peers: others.map(([id]) => id) })
-        for (const [, other] of others) send(other, { type: 'peer-joined', topic: msg.topic, peerId: self })
-        return
+        return directory.join(msg.topic, self, c, o.maxPeersListed)
       }
       case 'leave':
-        if (c.topics.delete(msg.topic)) rooms.remove(msg.topic, self, c)
+        if (c.topics.delete(msg.topic)) directory.leave(msg.topic, self, c)
         return
       case 'signal': {
         // Only within a room both are in; otherwise dropped, not fatal (it raced a leave).
         if (!c.topics.has(msg.topic)) return
         // `from` is the proven id of the sender; the signature is the receiver's to check.
-        const to = rooms.get(msg.topic, msg.to)
-        if (to !== undefined) send(to, { type: 'signal', from: self, topic: msg.topic, data: msg.data, seq: msg.seq, signature: msg.signature })
+        directory.relay(msg.to, msg.topic, { type: 'signal', from: self, topic: msg.topic, data: msg.data, seq: msg.seq, signature: msg.signature })
       }
     }
   }
@@ -273,7 +328,9 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   const address = httpServer.address() as AddressInfo | null
   const port = address?.port ?? o.port
   const shownHost = !ownServer || o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host
-  const url = `ws://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}${options.path ?? ''}`
+  const base = `ws://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`
+  const url = `${base}${options.path ?? ''}`
+  const dhtRelayUrl = relay === null ? null : `${base}${relayPath}`
 
   let closing: Promise<void> | null = null
   let allClosed: (() => void) | null = null
@@ -288,6 +345,9 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
     const grace = setTimeout(() => { for (const c of conns) c.ws.terminate() }, CLOSE_GRACE_MS)
     await drained
     clearTimeout(grace)
+    await relay?.close()
+    await directory.close()
+    if (relayWss !== null) await new Promise<void>((resolve) => relayWss!.close(() => resolve()))
     await new Promise<void>((resolve) => wss.close(() => resolve()))
     if (ownServer) await new Promise<void>((resolve) => httpServer.close(() => resolve()))
   }
@@ -295,7 +355,14 @@ export async function createSignalServer (options: SignalServerOptions = {}): Pr
   return {
     port,
     url,
-    stats: () => ({ connections: conns.size, peers: byPeer.size, rooms: rooms.size, memberships: rooms.memberships() }),
+    dhtRelayUrl,
+    stats: () => ({
+      connections: conns.size,
+      peers: welcomed,
+      ...directory.stats(),
+      ...(directory instanceof RedisDirectory ? { redisErrors: directory.errors } : {}),
+      ...(relay === null ? {} : { dhtRelay: relay.stats() })
+    }),
     close: () => (closing ??= close())
   }
 }

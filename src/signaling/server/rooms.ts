@@ -36,6 +36,11 @@ export class Rooms<M> {
     if (room.size === 0) this.rooms.delete(topic)
   }
 
+  /** Every room with the peer ids in it. */
+  * entries (): IterableIterator<[string, IterableIterator<string>]> {
+    for (const [topic, room] of this.rooms) yield [topic, room.keys()]
+  }
+
   get (topic: string, peerId: string): M | undefined {
     return this.rooms.get(topic)?.get(peerId)
   }
