@@ -91,7 +91,7 @@ async function main (): Promise<void> {
 
 Every figure is a **ratio against a reference measured in the same run** on the same machine
 (absolute numbers are shown for scale only: they vary from run to run on a shared 2-core VM).
-Regenerate this file with \`npm run bench\` (about ten minutes; \`-- --quick\` for a short run).
+Regenerate this file with \`npm run bench\` (about six minutes; \`-- --quick\` for a short run).
 
 Last run: ${started.toISOString().slice(0, 10)}, Node ${process.version}, Chromium ${browser.version},
 ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}${quick ? ', quick mode' : ''}.
