@@ -51,7 +51,7 @@ import { Mutex } from './mutex.js'
 import { prepareAppend, prepareClear, prepareTruncate, prepareUserData, type AppendOptions } from './mutations.js'
 import { updateContig } from './replay.js'
 import type { ReplicatorHook } from './waits.js'
-import { prepareVerified, type VerifiedProof } from './verified.js'
+import { prepareVerified, prepareVerifiedBlocks, type PendingBlock, type VerifiedProof } from './verified.js'
 
 export type { PreAppend, AppendOptions } from './mutations.js'
 
@@ -168,6 +168,8 @@ export class Core {
   private _flushError: HypercoreError | null = null
   /** Set when the storage was wiped or replaced under us (STORAGE_LOST): the core closes. */
   private _lost: HypercoreError | null = null
+  /** Downloaded blocks waiting for the lock, stored together (`insertVerifiedBlock`). */
+  private _pendingBlocks: PendingBlock[] | null = null
   /** The contiguous byte length and the (length, fork) it was computed for. */
   private _contig = { length: 0, fork: 0, bytes: 0 }
   /** Computed before a commit point for the length a truncate or clear will leave. */
@@ -302,6 +304,32 @@ export class Core {
    */
   insertVerified (verify: (tree: MerkleTree) => Promise<VerifiedProof>): Promise<boolean> {
     return this._mutate(undefined, false, async () => prepareVerified(this, await verify(this.tree)))
+  }
+
+  /**
+   * Stores a downloaded block: a proof that does not upgrade the tree (verified.ts). Blocks
+   * that arrive while the lock is taken are verified and stored together, as ONE mutation
+   * (one oplog write, one apply; hypercore@10's `_verifyShared`); each resolves, true when
+   * its block was new, once that mutation is durable. A proof that fails rejects only its
+   * own caller.
+   */
+  insertVerifiedBlock (verify: (tree: MerkleTree) => Promise<VerifiedProof>): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const item: PendingBlock = { verify, resolve, reject }
+      if (this._pendingBlocks !== null) {
+        this._pendingBlocks.push(item)
+        return
+      }
+      const group = [item]
+      this._pendingBlocks = group
+      const take = (): void => { if (this._pendingBlocks === group) this._pendingBlocks = null }
+      // The group takes whoever joined until the lock was ours (the mux dispatches a whole
+      // batch of answers before then); later ones start the next group.
+      this._mutate(undefined, false, async () => { take(); return await prepareVerifiedBlocks(this, group) }).then(
+        (stored) => { for (let k = 0; k < group.length; k++) group[k]!.resolve(stored[k]!) },
+        (err: unknown) => { take(); for (const i of group) i.reject(err) } // items already settled stay so
+      )
+    })
   }
 
   /** Flushes everything the oplog holds into the other files (§6.1). */
@@ -545,6 +573,11 @@ export class Core {
   /** @internal Keeps the header's contiguousLength hint (blocks 0..n-1 all present) current. */
   async _updateContig (drop: boolean, start: number, end: number): Promise<void> {
     await updateContig(this.header, this.bitfield, drop, start, end)
+    await this._refreshContiguousQuietly()
+  }
+
+  /** @internal `_refreshContiguous` after the hint moved, where a failed read must not fail the mutation. */
+  async _refreshContiguousQuietly (): Promise<void> {
     try {
       await this._refreshContiguous()
     } catch {

@@ -9,13 +9,23 @@
  * Prepared under the core's lock (Core.insertVerified), with the batch verified against the
  * tree as it is then: downloads queued before it do not change the tree, and an upgrade or
  * reorg is applied before anything else prepares.
+ *
+ * Downloaded blocks (proofs that do not upgrade the tree) that arrive while the lock is taken
+ * are stored together (`prepareVerifiedBlocks`, Core.insertVerifiedBlock), as hypercore@10's
+ * `_verifyShared` does: each is verified on its own, then their data writes go out and ONE
+ * oplog write carries an entry per block (all frames but the last marked partial, so a torn
+ * write drops the whole group on replay), and one apply makes them visible. Every block of
+ * the group counts as stored only once that write is durable; a failed write fails them all.
  */
 import { HypercoreError } from '../errors.js'
-import { offsetPath, type TreeBatch } from '../tree/merkle-tree.js'
+import { offsetPath, type MerkleTree, type TreeBatch } from '../tree/merkle-tree.js'
 import type { TreeNode } from '../tree/types.js'
 import type { OplogEntry } from './format/oplog-types.js'
 import type { Core, CoreUpdate, Prepared } from './core.js'
-import { addReorgHint } from './replay.js'
+import { addReorgHint, updateContig } from './replay.js'
+
+/** The most bytes of downloaded blocks written as one data write (see prepareVerifiedBlocks). */
+const COALESCE_BYTES = 16384
 
 /** What a verified proof carries to store. */
 export interface VerifiedProof {
@@ -97,6 +107,109 @@ export async function prepareVerified (core: Core, v: VerifiedProof): Promise<Pr
     return true
   }
   return { step: { durable, apply }, inline: batch.upgraded }
+}
+
+/** A downloaded block waiting to be stored with the others of its group (Core.insertVerifiedBlock). */
+export interface PendingBlock {
+  /** Verifies the proof against the tree (under the lock); must not upgrade it. */
+  verify: (tree: MerkleTree) => Promise<VerifiedProof>
+  resolve: (stored: boolean) => void
+  reject: (err: unknown) => void
+}
+
+/** A block of a group that is new, with where it goes. */
+interface GroupBlock {
+  /** Its place in the group. */
+  at: number
+  batch: TreeBatch
+  index: number
+  value: Uint8Array
+  offset: number
+}
+
+/**
+ * The prepare step of Core.insertVerifiedBlock for a whole group (see the top of this file).
+ * A proof that fails rejects its own caller at once and the others go on; the result says,
+ * per item, whether its block was new (false for one already stored, also by an earlier item
+ * of the group, or a proof dropped as moot).
+ */
+export async function prepareVerifiedBlocks (core: Core, group: readonly PendingBlock[]): Promise<Prepared<boolean[]>> {
+  const tree = core.tree
+  const oldLength = tree.length
+  const fork = tree.fork
+  const stored = group.map(() => false)
+  const blocks: GroupBlock[] = []
+  const taken = new Set<number>()
+  for (let at = 0; at < group.length; at++) {
+    const item = group[at]!
+    try {
+      const { batch, block } = await item.verify(tree)
+      if (batch.upgraded) throw HypercoreError.ASSERTION('a grouped proof must not upgrade the tree')
+      if (block === null || taken.has(block.index)) continue
+      if (block.index < tree.length && await core.bitfield.get(block.index)) continue
+      // Every read happens before the commit point (as in mutations.ts). Blocks lie back to
+      // back (§6.4): a block right after the previous one of the group (a download in order)
+      // starts where that one ends, without a walk of the tree.
+      const prev = blocks.length > 0 ? blocks[blocks.length - 1]! : null
+      const offset = prev !== null && prev.index + 1 === block.index
+        ? prev.offset + prev.value.byteLength
+        : await offsetAfter(core, batch, block.index)
+      await core.bitfield.loadRange(block.index, block.index)
+      taken.add(block.index)
+      blocks.push({ at, batch, index: block.index, value: block.value, offset })
+    } catch (err) {
+      item.reject(err)
+    }
+  }
+  if (blocks.length === 0) return { value: stored }
+
+  const entries: OplogEntry[] = blocks.map(b => ({
+    userData: null,
+    treeNodes: b.batch.nodes,
+    treeUpgrade: null,
+    bitfield: { drop: false, start: b.index, length: 1 }
+  }))
+  const writes: Array<() => Promise<unknown>> = []
+  // Small blocks that follow each other in the data file (a download in order) go as one
+  // write, up to COALESCE_BYTES: one storage operation for many, at the price of a copy that
+  // costs more than the operation it saves once blocks are large.
+  let k = 0
+  while (k < blocks.length) {
+    const first = blocks[k]!
+    const run = [first.value]
+    let end = first.offset + first.value.byteLength
+    while (k + run.length < blocks.length && blocks[k + run.length]!.offset === end &&
+      end - first.offset + blocks[k + run.length]!.value.byteLength <= COALESCE_BYTES) {
+      const next = blocks[k + run.length]!
+      run.push(next.value)
+      end += next.value.byteLength
+    }
+    writes.push(() => core.data.writeBlocks(first.offset, run))
+    k += run.length
+  }
+  let oplogEnd: { byteLength: number, length: number } | null = null
+  writes.push(() => {
+    const written = core.oplog.stage(entries) // the commit point of the whole group
+    oplogEnd = core.oplog.position
+    return written
+  })
+  const durable = core._issue(writes)
+
+  const apply = async (): Promise<boolean[]> => {
+    core._oplogApplied(oplogEnd!)
+    for (const b of blocks) core.treeFile.put(b.batch.nodes)
+    // Every bit first: the contiguous length then moves past the whole group in one scan.
+    for (const b of blocks) await core.bitfield.set(b.index, true)
+    for (const b of blocks) await updateContig(core.header, core.bitfield, false, b.index, b.index + 1)
+    await core._refreshContiguousQuietly()
+    for (const b of blocks) {
+      stored[b.at] = true
+      core._emit({ type: 'download', ancestors: oldLength, length: oldLength, fork, start: b.index, end: b.index + 1 })
+    }
+    core._scheduleFlush()
+    return stored
+  }
+  return { step: { durable, apply } }
 }
 
 /** Whether some node of `nodes` is not stored yet. */

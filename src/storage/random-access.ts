@@ -173,16 +173,20 @@ export abstract class RandomAccess implements RandomAccessStorage {
   private _op<T> (fn: () => Promise<T>, cb?: Callback<T>): void {
     if (this._closing !== null) return reply(cb, HypercoreError.STORAGE_CLOSED())
     this._active++
-    const finish = (err: HypercoreError | null, value?: T): void => {
-      this._done()
-      if (cb !== undefined) cb(err, value)
-    }
-    const run = (): void => {
-      start(fn).then(value => finish(null, value), (err: unknown) => finish(toStorageError(err)))
-    }
-    if (this.opened) return run()
-    this._waiting.push({ start: run, fail: err => finish(err) })
+    if (this.opened) return this._run(fn, cb)
+    this._waiting.push({ start: () => this._run(fn, cb), fail: err => this._finish(cb, err) })
     this._ensureOpen().catch(() => {})
+  }
+
+  // Methods, not closures made per operation: every read and write of a core passes here
+  // (a closure bound to a name costs an allocation, and under tsx a `__name` call as well).
+  private _run<T> (fn: () => Promise<T>, cb: Callback<T> | undefined): void {
+    start(fn).then(value => this._finish(cb, null, value), (err: unknown) => this._finish(cb, toStorageError(err)))
+  }
+
+  private _finish<T> (cb: Callback<T> | undefined, err: HypercoreError | null, value?: T): void {
+    this._done()
+    if (cb !== undefined) cb(err, value)
   }
 
   private _done (): void {

@@ -44,12 +44,21 @@ export function isLeftChild (flatIndex: number): boolean {
  * not inside the tree (its span reaches past the last block).
  */
 export function rootOf (flatIndex: number, length: number): number {
-  const head = 2 * length
-  if (flat.rightSpan(flatIndex) >= head) return -1
-  let i = flatIndex
-  // A node is a root when its parent's span reaches past the end of the tree.
-  while (flat.rightSpan(flat.parent(i)) < head) i = flat.parent(i)
-  return i
+  if (flat.rightSpan(flatIndex) >= 2 * length) return -1
+  // The full roots split [0, length) into runs of blocks, one per power of two in `length`,
+  // largest first; the node lies inside the run of its first block. (A walk up through
+  // flat-tree's `parent` costs a depth loop per level: this runs for every block a reader
+  // requests, §3.1.) Plain arithmetic, not bit operations: lengths may pass 2^32.
+  const block = flat.leftSpan(flatIndex) / 2
+  let size = 1
+  while (size * 2 <= length) size *= 2
+  let start = 0
+  for (; size >= 1; size /= 2) {
+    if (start + size > length) continue
+    if (block < start + size) return 2 * start + size - 1
+    start += size
+  }
+  return -1 // not reached: the node lies inside the tree
 }
 
 /**

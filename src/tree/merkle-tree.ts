@@ -102,6 +102,13 @@ export class MerkleTree implements TreeState {
   byteLength: number
   roots: TreeNode[]
   signature: Uint8Array | null
+  /**
+   * The last block range computed, for the roots it was computed under: blocks lie back to
+   * back (§6.4), so the next block starts where it ends, without a walk from the roots (a
+   * peer downloading in order asks for every block in turn). Any change of the tree replaces
+   * `roots` (commit), which retires it.
+   */
+  private _lastRange: { roots: TreeNode[], index: number, offset: number, size: number } | null = null
 
   /** A tree from known state. `roots` must be the full roots of `length`. */
   constructor (nodes: NodeReader, state: Partial<TreeState> = {}) {
@@ -246,8 +253,13 @@ export class MerkleTree implements TreeState {
     checkBlock(blockIndex, this.length, false)
     const leaf = this.getCached(2 * blockIndex)
     if (leaf === undefined || leaf === null) return undefined
-    const offset = this.byteOffsetCached(blockIndex)
-    return offset === undefined ? undefined : [offset, leaf.size]
+    const last = this._lastRange
+    const offset = last !== null && last.roots === this.roots && last.index + 1 === blockIndex
+      ? last.offset + last.size
+      : this.byteOffsetCached(blockIndex)
+    if (offset === undefined) return undefined
+    this._lastRange = { roots: this.roots, index: blockIndex, offset, size: leaf.size }
+    return [offset, leaf.size]
   }
 
   /** `[offset, size]` of block `blockIndex` in the data file. */

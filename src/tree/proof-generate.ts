@@ -40,8 +40,9 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
   if (up && (tree.signature === null || tree.signature.byteLength === 0)) throw HypercoreError.INVALID_OPERATION('tree is not signed')
 
   const proof: Proof = { fork: tree.fork, block: null, hash: null, seek: null, upgrade: null }
-  // Memory first: a block proof is a handful of nodes the cache nearly always has.
-  const get = (i: number): TreeNode | Promise<TreeNode> => tree.getCached(i) ?? tree.getNode(i)
+  // Memory first: a block proof is a handful of nodes the cache nearly always has. (Bound,
+  // not a closure literal: this runs for every block served.)
+  const get: NodeGetter = _nodeOf.bind(null, tree)
 
   let target: Target | null = null
   let nodes = 0
@@ -117,6 +118,10 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
   }
   if (req.seek && seekNodes !== null) proof.seek = { bytes: req.seek.bytes, nodes: seekNodes }
   return proof
+}
+
+function _nodeOf (tree: MerkleTree, i: number): TreeNode | Promise<TreeNode> {
+  return tree.getCached(i) ?? tree.getNode(i)
 }
 
 /** The target itself (for hash/seek), then its sibling at each level below `top`, bottom-up. */

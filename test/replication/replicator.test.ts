@@ -38,6 +38,23 @@ test('download {start, end} reports progress (blocks and bytes of total) and res
   await c.done()
 })
 
+test('download {start, end} over blocks partly stored counts what is there from the start (runs, a lone block, the edges)', async () => {
+  const { r, c } = await setup(40)
+  await r.download({ blocks: [3, 4, 5, 6, 9, 20, 30, 31] }).done()
+  const range: any = r.download({ start: 4, end: 31 })
+  const events: any[] = []
+  range.on('progress', (p: any) => events.push(p))
+  await range.done()
+  // 4..6, 9, 20 and 30 were stored (3 and 31 lie outside): 6 of 27 counted before any download.
+  assert.equal(events.length, 27 - 6)
+  assert.deepEqual(events.at(-1), { blocks: 27, totalBlocks: 27, bytes: events.at(-1).bytes })
+  let bytes = 0
+  for (let i = 4; i < 31; i++) if (![4, 5, 6, 9, 20, 30].includes(i)) bytes += ('b' + i).length
+  assert.equal(events.at(-1).bytes, bytes, 'only the blocks downloaded by this range count as its bytes')
+  assert.equal(await r.has(4, 31), true)
+  await c.done()
+})
+
 test('download {blocks} fetches exactly those; linear works; a range already present is done at once', async () => {
   const { r, c } = await setup(50)
   await r.download({ blocks: [4, 9, 7] }).done()

@@ -48,6 +48,20 @@ test('byteOffsetCached / byteRangeCached equal the async walk for every block of
   }
 })
 
+test('byteRangeCached in order stays exact across appends and a truncation that keeps the fork', async () => {
+  const w = new Writer(vectorKeyPair())
+  w.append(...blocks(10))
+  const walk = (i: number): [number, number] => [w.tree.byteOffsetCached(i)!, w.tree.getCached(2 * i)!.size]
+  for (let i = 0; i < 6; i++) deepEqual(w.tree.byteRangeCached(i), walk(i), `block ${i}`)
+  // Cut to 3 on the same fork, then blocks of other sizes: block 6 follows block 5 by index
+  // only; its offset must come from the new tree.
+  const cut = await w.tree.truncate(3, w.tree.fork)
+  w.store.put(cut.nodes)
+  cut.commit()
+  w.append(...Array.from({ length: 7 }, (_, i) => new Uint8Array(20 + i)))
+  for (const i of [6, 7, 3, 4, 9]) deepEqual(w.tree.byteRangeCached(i), walk(i), `block ${i} after the cut`)
+})
+
 test('missingNodesCached equals flat.missingNodes on a sparse store; a missing left node is BLOCK_NOT_AVAILABLE', async () => {
   const w = new Writer(vectorKeyPair())
   w.append(...blocks(40))

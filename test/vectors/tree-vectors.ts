@@ -27,6 +27,21 @@ export const treeVectorCases: Array<SuiteCase<void>> = [
       equal(flat.rootOf(4, 3), 4)
       equal(flat.rootOf(0, 3), 1)
       equal(flat.rootOf(6, 3), -1)
+      // Against the definition (walk up while the parent's span stays inside the tree), for
+      // every node of small trees and around lengths past 2^32.
+      const walk = (i: number, length: number): number => {
+        if (flat.rightSpan(i) >= 2 * length) return -1
+        while (flat.rightSpan(flat.parent(i)) < 2 * length) i = flat.parent(i)
+        return i
+      }
+      for (let length = 0; length <= 70; length++) {
+        for (let i = 0; i < 2 * length + 4; i++) equal(flat.rootOf(i, length), walk(i, length), `rootOf(${i}, ${length})`)
+      }
+      for (const length of [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 2 ** 33 + 7]) {
+        for (const block of [0, 1, 2 ** 31, 2 ** 32 - 2, length - 1, length - 2, length - 6]) {
+          for (let i = 2 * block, d = 0; d < 4; d++, i = flat.parent(i)) equal(flat.rootOf(i, length), walk(i, length), `rootOf(${i}, ${length})`)
+        }
+      }
       deepEqual(flat.pathToRoot(0, 4), [0, 1, 3])
       deepEqual(flat.pathToRoot(4, 3), [4])
       // has nothing but the root: nodes = root depth

@@ -12,9 +12,9 @@ import {
   sync, range, want, unwant, bitfield, extension, cancel, noData, handshake,
   encodeMessage, decodeMessage, encodeHandshake, decodeHandshake, type AnyChannelMessage
 } from '../../src/wire/messages.js'
-import { encode, decode, readUint } from '../../src/wire/codec.js'
+import { encode, decode, readUint, type Codec } from '../../src/wire/codec.js'
 import {
-  decodeFrame, encodeFrame, encodeItem, encodeBatch, walkBatch, countBatchItems, decodeOpenBody, encodeOpen,
+  decodeFrame, deferItem, encodeFrame, encodeItem, encodeBatch, walkBatch, countBatchItems, decodeOpenBody, encodeOpen,
   encodeReject, encodeClose, decodeChannelIdBody, type BatchItem
 } from '../../src/wire/mux-frames.js'
 import { recordedFrames, toJson, fromJson, withV11Defaults } from './transcript-frames.js'
@@ -126,14 +126,20 @@ function roundTrip (frame: Uint8Array): { decoded: unknown[], reencoded: Uint8Ar
   if (top.channel === 0 && top.type === ControlType.BATCH) {
     const decoded: unknown[] = []
     const items: BatchItem[] = []
+    const deferred: BatchItem[] = []
     walkBatch(top.payload, (channel, body) => {
       const { type, payload } = decodeFrame(body, channel)
       const m = decodeMessage(type, payload)
       ok(m !== null)
       decoded.push({ batched: true, channel, type, name: MESSAGE_NAMES[type], msg: toJson(m.message) })
       items.push({ channel, body: encodeItem(type, encodeMessage(m.type, m.message as never)) })
+      deferred.push(deferItem(channel, type, channelCodecs[type] as Codec<unknown>, m.message))
     })
-    return { decoded, reencoded: encodeBatch(items) }
+    const reencoded = encodeBatch(items)
+    // The same batch with its messages encoded in place (mux `deferred`): the same bytes.
+    bytesEqual(encodeBatch(deferred), hex(reencoded), 'deferred items')
+    bytesEqual(encodeBatch(items.map((item, i) => i % 2 === 0 ? item : deferred[i]!)), hex(reencoded), 'encoded and deferred items mixed')
+    return { decoded, reencoded }
   }
   const m = decodeMessage(top.type, top.payload)
   ok(m !== null)

@@ -351,6 +351,32 @@ export function encodeOplogEntry (entry: OplogEntry): Uint8Array {
   return encodeWith(oplogEntryEncoding, entry)
 }
 
+/** The encoded size of an entry (what `encodeOplogEntryInto` writes). */
+export function oplogEntryByteLength (entry: OplogEntry): number {
+  try {
+    const state = c.state()
+    oplogEntryEncoding.preencode(state, entry)
+    return state.end
+  } catch (err) {
+    throw HypercoreError.BAD_ARGUMENT(`cannot encode: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/**
+ * Encodes an entry into `buffer` at `offset`, taking exactly `byteLength` bytes (from
+ * `oplogEntryByteLength`): a batch of entries is framed in one buffer (oplog.ts) without a
+ * buffer and a copy per entry.
+ */
+export function encodeOplogEntryInto (entry: OplogEntry, buffer: Uint8Array, offset: number, byteLength: number): void {
+  const state = c.state(offset, offset + byteLength, buffer)
+  try {
+    oplogEntryEncoding.encode(state, entry)
+  } catch (err) {
+    throw HypercoreError.BAD_ARGUMENT(`cannot encode: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (state.start !== offset + byteLength) throw HypercoreError.ASSERTION('encoder wrote a different length than it preencoded')
+}
+
 /** Decodes an entry; it must use every byte (its layout is fully given by its flags). */
 export function decodeOplogEntry (bytes: Uint8Array): OplogEntry {
   return decodeWith(oplogEntryEncoding, bytes, 0, bytes.byteLength, true)

@@ -16,7 +16,7 @@ import { promisify, type StoragePromises } from '../../storage/promises.js'
 import type { RandomAccessStorage } from '../../storage/types.js'
 import { crc32 } from '#platform/crc32'
 import {
-  decodeOplogEntry, decodeOplogHeader, encodeOplogEntry, encodeOplogHeader,
+  decodeOplogEntry, decodeOplogHeader, encodeOplogEntryInto, encodeOplogHeader, oplogEntryByteLength,
   type ExternalHeader, type OplogEntry, type OplogHeader, type StoredHeader
 } from './oplog-encoding.js'
 
@@ -46,6 +46,34 @@ export function encodeFrame (payload: Uint8Array, headerBit: 0 | 1, partial: boo
   view.setUint32(4, ((payload.byteLength << 2) | (partial ? 2 : 0) | headerBit) >>> 0, true)
   out.set(payload, FRAME_OVERHEAD)
   view.setUint32(0, crc32(out, 0, 4, out.byteLength), true)
+  return out
+}
+
+/**
+ * Frames a batch of entries (§6.1) into one buffer, every frame but the last marked partial:
+ * each entry is encoded in place after its 8-byte prefix (no buffer and copy per entry; a
+ * download writes a batch per group of blocks).
+ */
+export function encodeEntryFrames (entries: readonly OplogEntry[], headerBit: 0 | 1): Uint8Array {
+  const sizes = new Array<number>(entries.length)
+  let total = 0
+  for (let i = 0; i < entries.length; i++) {
+    const size = oplogEntryByteLength(entries[i]!)
+    if (size > MAX_PAYLOAD) throw HypercoreError.BAD_ARGUMENT(`oplog record too large (${size} bytes)`)
+    sizes[i] = size
+    total += FRAME_OVERHEAD + size
+  }
+  const out = new Uint8Array(total)
+  const view = new DataView(out.buffer)
+  let at = 0
+  for (let i = 0; i < entries.length; i++) {
+    const size = sizes[i]!
+    const partial = i < entries.length - 1
+    encodeOplogEntryInto(entries[i]!, out, at + FRAME_OVERHEAD, size)
+    view.setUint32(at + 4, ((size << 2) | (partial ? 2 : 0) | headerBit) >>> 0, true)
+    view.setUint32(at, crc32(out, 0, at + 4, at + FRAME_OVERHEAD + size), true)
+    at += FRAME_OVERHEAD + size
+  }
   return out
 }
 
@@ -204,15 +232,9 @@ export class Oplog {
       return Promise.reject(err)
     }
     if (entries.length === 0) return Promise.resolve()
-    const bit = this.activeSlot
-    const frames = entries.map((e, i) => encodeFrame(encodeOplogEntry(e), bit, i < entries.length - 1))
-    let total = 0
-    for (const f of frames) total += f.byteLength
-    const batch = new Uint8Array(total)
-    let at = 0
-    for (const f of frames) { batch.set(f, at); at += f.byteLength }
+    const batch = encodeEntryFrames(entries, this.activeSlot)
     const offset = ENTRIES_OFFSET + this.byteLength
-    this.byteLength += total
+    this.byteLength += batch.byteLength
     this.length += entries.length
     return this._io.write(offset, batch)
   }

@@ -15,6 +15,17 @@ import type { NodeReader, TreeNode } from '../../tree/types.js'
 export const NODE_BYTES = 40
 const HASH_BYTES = 32
 const DEFAULT_CACHE_SIZE = 65536
+/**
+ * A read that misses reads the aligned run of this many records around the node (1280 bytes),
+ * kept undecoded in one of WINDOWS windows: serving blocks in order asks for each leaf and
+ * its low parents once, and a run holds sixteen leaves with their parents up to the 16-leaf
+ * subtree, so a sequential reader costs one storage read per run instead of one per node.
+ */
+const READ_AHEAD = 32
+const WINDOWS = 4
+
+/** Records read from the file in one go (see READ_AHEAD), valid while the epoch they were read in lasts. */
+interface ReadWindow { start: number, end: number, epoch: number, bytes: Uint8Array }
 
 /**
  * Hypercore 9 tree files start with a 32-byte SLEEP header: magic `05 02 57`, file type 2
@@ -106,6 +117,14 @@ export class TreeFile implements NodeReader {
   private _flushTail: Promise<void> = Promise.resolve()
   /** Reads in flight, by node index, with the epoch each started in (see `get`). */
   private readonly _reading = new Map<number, { epoch: number, node: Promise<TreeNode | null> }>()
+  /**
+   * The last few runs of records read (READ_AHEAD), as the file held them. A record there is
+   * decoded when asked for, after everything newer in memory (buffered puts, the flush in
+   * progress, the cache) missed; a window read in an earlier epoch is ignored, since what can
+   * make the file's record stale (a cut) or drop a newer value from memory bumps the epoch.
+   */
+  private _windows: ReadWindow[] = []
+  private _nextWindow = 0
 
   private constructor (storage: RandomAccessStorage, fileBytes: number, cacheSize: number) {
     this.storage = storage
@@ -163,8 +182,7 @@ export class TreeFile implements NodeReader {
   }
 
   private async _read (index: number, epoch: number): Promise<TreeNode | null> {
-    const bytes = await this._io.read(index * NODE_BYTES, NODE_BYTES)
-    const node = decodeNode(index, bytes)
+    const node = decodeNode(index, await this._readAround(index, epoch))
     // A put to this index while we read wins, and is still in memory (getCached) unless the
     // epoch moved. What we read is cached only if neither happened: a stale blank would hide a
     // stored node, a stale node would outlive a truncate. (Caching blanks matters: a sparse
@@ -173,6 +191,42 @@ export class TreeFile implements NodeReader {
     if (now !== undefined) return now
     if (epoch === this._epoch) this._remember(index, node)
     return node
+  }
+
+  /**
+   * The record of node `index`: read with the run around it (READ_AHEAD, kept as a window),
+   * or alone when the run cannot be read whole (the file may be cut meanwhile, past `index`).
+   */
+  private async _readAround (index: number, epoch: number): Promise<Uint8Array> {
+    const start = index - (index % READ_AHEAD)
+    const end = Math.min(start + READ_AHEAD, Math.floor(this._fileBytes / NODE_BYTES))
+    if (end - start > 1 && this._cacheSize > 0) { // no cache, no windows: every get reads
+      try {
+        const bytes = await this._io.read(start * NODE_BYTES, (end - start) * NODE_BYTES)
+        if (epoch === this._epoch) {
+          this._windows[this._nextWindow] = { start, end, epoch, bytes }
+          this._nextWindow = (this._nextWindow + 1) % WINDOWS
+        }
+        const at = (index - start) * NODE_BYTES
+        return bytes.subarray(at, at + NODE_BYTES)
+      } catch {
+        // the single record below decides
+      }
+    }
+    return await this._io.read(index * NODE_BYTES, NODE_BYTES)
+  }
+
+  /** Node `index` decoded from a window of this epoch; undefined when none holds it (or it does not decode: `get` reports that). */
+  private _fromWindow (index: number): TreeNode | null | undefined {
+    for (const w of this._windows) {
+      if (w.epoch !== this._epoch || index < w.start || index >= w.end) continue
+      try {
+        return decodeNode(index, w.bytes, (index - w.start) * NODE_BYTES)
+      } catch {
+        return undefined
+      }
+    }
+    return undefined
   }
 
   /**
@@ -192,6 +246,11 @@ export class TreeFile implements NodeReader {
       if (flushing !== undefined) return flushing
     }
     if (this._flushingCut !== null && index >= this._flushingCut) return null
+    // Known blank from what the file holds, before the cache: the cache never holds a node
+    // there (a cut drops its entries, a flush extends the file first), and a reader asks about
+    // its holes above all (missingNodes, for every block it requests).
+    if ((index + 1) * NODE_BYTES > this._fileBytes) return null
+    if (index >= this._freshFrom && !this._wasWritten(index)) return null
     const young = this._young.get(index)
     if (young !== undefined) return young
     const old = this._old.get(index)
@@ -199,8 +258,13 @@ export class TreeFile implements NodeReader {
       this._remember(index, old)
       return old
     }
-    if ((index + 1) * NODE_BYTES > this._fileBytes) return null
-    if (index >= this._freshFrom && !this._wasWritten(index)) return null
+    if (this._windows.length > 0) {
+      const read = this._fromWindow(index)
+      if (read !== undefined) {
+        this._remember(index, read)
+        return read
+      }
+    }
     return undefined
   }
 

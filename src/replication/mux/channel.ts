@@ -16,12 +16,15 @@ export class Message<T = unknown> {
   /** The type number on the wire: this message's index in the channel's list. */
   readonly type: number
   readonly encoding: Codec<T>
+  /** See MessageOptions.deferred. */
+  readonly deferred: boolean
   onmessage: Handler<[message: T, channel: Channel]> | null
 
   constructor (channel: Channel, type: number, opts: MessageOptions<T>) {
     this.channel = channel
     this.type = type
     this.encoding = opts.encoding
+    this.deferred = opts.deferred === true
     this.onmessage = opts.onmessage ?? null
   }
 
@@ -33,7 +36,7 @@ export class Message<T = unknown> {
   send (value: T): boolean {
     const ch = this.channel
     if (ch.closed || ch.localId === 0) return false
-    return ch.mux._send(ch, this.type, this.encoding, value)
+    return ch.mux._send(ch, this.type, this.encoding, value, this.deferred)
   }
 }
 

@@ -17,7 +17,7 @@
 import { HypercoreError } from '../../errors.js'
 import { ControlType } from '../../wire/message-types.js'
 import {
-  MAX_BATCH_BYTES, decodeChannelIdBody, decodeFrame, decodeOpenBody, encodeItem, encodeItemWith,
+  MAX_BATCH_BYTES, decodeChannelIdBody, decodeFrame, decodeOpenBody, deferItem, encodeItem, encodeItemWith,
   openBody, channelIdBody, type OpenBody
 } from '../../wire/mux-frames.js'
 import { encode, type Codec, type State } from '../../wire/codec.js'
@@ -177,10 +177,10 @@ export class Mux {
   // ---- for Channel and Message ----
 
   /** @internal */
-  _send<T> (ch: Channel, type: number, encoding: Codec<T>, value: T): boolean {
+  _send<T> (ch: Channel, type: number, encoding: Codec<T>, value: T, deferred = false): boolean {
     if (this.destroyed) return false
     if (this._batcher.corked) {
-      this._batcher.add({ channel: ch.localId, body: encodeItemWith(type, encoding, value) })
+      this._batcher.add(deferred ? deferItem(ch.localId, type, encoding, value) : { channel: ch.localId, body: encodeItemWith(type, encoding, value) })
       return true
     }
     // One allocation for the common unbatched case: `uint channel ‖ uint type ‖ value`.

@@ -37,6 +37,13 @@ export type Handler<A extends unknown[]> = (...args: A) => void | Promise<void>
 export interface MessageOptions<T> {
   encoding: Codec<T>
   onmessage?: Handler<[message: T, channel: Channel]>
+  /**
+   * The sender never changes a value after `send` (each is a fresh object of its own): while
+   * the mux is corked, one is encoded straight into the batch when the batch is written,
+   * instead of into a buffer of its own first (one copy of the message, not two). Leave it
+   * off for values a caller may reuse (an extension payload). Default false.
+   */
+  deferred?: boolean
 }
 
 export interface ChannelOptions<H = unknown> {

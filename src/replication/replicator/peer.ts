@@ -152,7 +152,9 @@ export class Peer {
         { encoding: channelCodecs[0], onmessage: on<SyncMessage>(m => host.onsync(this, m)) },
         { encoding: channelCodecs[1], onmessage: on<RequestMessage>(m => host.onrequest(this, m)) },
         { encoding: channelCodecs[2], onmessage: on<CancelMessage>(m => host.oncancel(this, m)) },
-        { encoding: channelCodecs[3], onmessage: on<DataMessage>(m => host.ondata(this, m)) },
+        // data: each is a fresh object (serve.ts, conflict.ts) that nothing changes once sent,
+        // so a batch encodes it in place (mux `deferred`): its block is copied once, not twice.
+        { encoding: channelCodecs[3], onmessage: on<DataMessage>(m => host.ondata(this, m)), deferred: true },
         { encoding: channelCodecs[4], onmessage: on<NoDataMessage>(m => host.onnodata(this, m)) },
         { encoding: channelCodecs[5], onmessage: on<WantMessage>(m => host.onwant(this, m)) },
         // unwant: received and ignored, as hypercore@10 does (§5.6).

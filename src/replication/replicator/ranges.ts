@@ -103,7 +103,19 @@ export class RangeHandle extends EventEmitter {
   /** @internal Counts what is already stored, then starts. */
   async _init (): Promise<void> {
     const core = this._rep.core
-    for (const i of this._indexesUpTo(core.length)) if (await core.bitfield.get(i)) this._mark(i, 0)
+    if (this.blocks !== null) {
+      for (const i of this._indexesUpTo(core.length)) if (await core.bitfield.get(i)) this._mark(i, 0)
+    } else {
+      // The stored runs, a bitfield word at a time: not one read (and one await) per block of
+      // the range, which for a fresh replica of a long core was most of the start.
+      const end = this.end === -1 ? core.length : Math.min(this.end, core.length)
+      let i = this.start < end ? await core.bitfield.firstSet(this.start) : -1
+      while (i !== -1 && i < end) {
+        const j = Math.min(await core.bitfield.firstUnset(i), end)
+        for (let k = i; k < j; k++) this._mark(k, 0)
+        i = j < end ? await core.bitfield.firstSet(j) : -1
+      }
+    }
     this._ready = true
     // Blocks stored while the bitfield was being read (after their index was checked) would
     // otherwise never count, and the range would wait for ever: replay what happened meanwhile.

@@ -51,37 +51,47 @@ export interface Applied {
  * request went out is dropped quietly; a bad proof throws INVALID_PROOF / INVALID_SIGNATURE.
  */
 export async function applyData (core: Core, req: Outstanding, data: DataMessage, hint: ReorgHint | null = null): Promise<Applied> {
-  let blockBytes = 0
-  let stale = false
-  let provenLength = 0
-  const verifySignature = (hash: Uint8Array, length: number, fork: number, sig: Uint8Array): boolean => core.verifier.verify(hash, length, fork, sig)
-  const changed = await core.insertVerified(async (tree): Promise<VerifiedProof> => {
-    const reorg = req.kind === 'reorg'
-    const moot = (): VerifiedProof => {
-      stale = true
-      return { batch: tree.batch(), block: null }
-    }
-    // Our own fork moved on since we asked (a reorg from another peer): the answer is moot.
-    if (!reorg && tree.fork !== req.message.fork) return moot()
-    if (reorg && data.fork <= tree.fork) return moot()
-    // An upgrade made for a shorter tree of ours (another peer's upgrade landed first) is
-    // dropped, never verified against our roots at its start: adopting it would keep the
-    // blocks we got meanwhile under a tree that did not prove them (§3.5). Asked again from
-    // our length, a second writer's tree fails its signature and the conflict check finds it.
-    if (!reorg && data.upgrade !== null && data.upgrade.start !== tree.length) return moot()
-    const batch = await verifyProof(tree, data, verifySignature, { fromScratch: reorg })
-    if (batch.upgraded) provenLength = batch.length
-    if (reorg) {
-      if (data.upgrade === null) throw HypercoreError.INVALID_PROOF('a reorg answer must carry an upgrade')
-      // The narrowed prefix (reorg.ts) holds while our fork is the one it was found on.
-      const narrowed = hint !== null && hint.fork === tree.fork ? Math.min(hint.ancestors, tree.length, batch.length) : 0
-      batch.ancestors = Math.max(narrowed, await commonPrefix(tree, batch.roots))
-    }
-    const block = data.block === null ? null : { index: data.block.index, value: data.block.value }
-    if (block !== null) blockBytes = block.value.byteLength
-    return { batch, block }
-  })
-  return { changed, blockBytes: changed ? blockBytes : 0, stale, provenLength }
+  const out: Applied = { changed: false, blockBytes: 0, stale: false, provenLength: 0 }
+  // A plain block (no upgrade, no reorg) is stored together with the others that arrive
+  // meanwhile (Core.insertVerifiedBlock); what changes the tree goes alone. (The callbacks
+  // are written inline, with the work in `_verify`: this runs for every block downloaded.)
+  const plain = req.kind === 'block' && data.block !== null && data.upgrade === null
+  out.changed = plain
+    ? await core.insertVerifiedBlock(async (tree) => await _verify(core, req, data, hint, tree, out))
+    : await core.insertVerified(async (tree) => await _verify(core, req, data, hint, tree, out))
+  if (!out.changed) out.blockBytes = 0
+  return out
+}
+
+/** The verify step of `applyData`, under the core's lock; notes what it found in `out`. */
+async function _verify (core: Core, req: Outstanding, data: DataMessage, hint: ReorgHint | null, tree: MerkleTree, out: Applied): Promise<VerifiedProof> {
+  const reorg = req.kind === 'reorg'
+  // Our own fork moved on since we asked (a reorg from another peer): the answer is moot.
+  if (!reorg && tree.fork !== req.message.fork) return _moot(tree, out)
+  if (reorg && data.fork <= tree.fork) return _moot(tree, out)
+  // An upgrade made for a shorter tree of ours (another peer's upgrade landed first) is
+  // dropped, never verified against our roots at its start: adopting it would keep the
+  // blocks we got meanwhile under a tree that did not prove them (§3.5). Asked again from
+  // our length, a second writer's tree fails its signature and the conflict check finds it.
+  if (!reorg && data.upgrade !== null && data.upgrade.start !== tree.length) return _moot(tree, out)
+  const verifySignature = data.upgrade === null ? undefined : (hash: Uint8Array, length: number, fork: number, sig: Uint8Array): boolean => core.verifier.verify(hash, length, fork, sig)
+  const batch = await verifyProof(tree, data, verifySignature, { fromScratch: reorg })
+  if (batch.upgraded) out.provenLength = batch.length
+  if (reorg) {
+    if (data.upgrade === null) throw HypercoreError.INVALID_PROOF('a reorg answer must carry an upgrade')
+    // The narrowed prefix (reorg.ts) holds while our fork is the one it was found on.
+    const narrowed = hint !== null && hint.fork === tree.fork ? Math.min(hint.ancestors, tree.length, batch.length) : 0
+    batch.ancestors = Math.max(narrowed, await commonPrefix(tree, batch.roots))
+  }
+  const block = data.block === null ? null : { index: data.block.index, value: data.block.value }
+  if (block !== null) out.blockBytes = block.value.byteLength
+  return { batch, block }
+}
+
+/** An answer our tree has moved past: nothing to store (`stale`). */
+function _moot (tree: MerkleTree, out: Applied): VerifiedProof {
+  out.stale = true
+  return { batch: tree.batch(), block: null }
 }
 
 /**

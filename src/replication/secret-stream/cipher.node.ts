@@ -15,8 +15,12 @@
  *    tag. When mlen mod 16 is 0 or 8 that tag *is* libsodium's MAC (same Poly1305 input);
  *    otherwise a second, AAD-only pass over C's 16-byte-aligned prefix plus cipher-mac.ts
  *    turn the two tags into libsodium's MAC.
- *  - pull: the received MAC and an AAD-only pass give the RFC 8439 tag the message must have;
- *    a `chacha20-poly1305` decryption checked against it yields the plaintext.
+ *  - pull: when mlen mod 16 is 0 or 8, a `chacha20-poly1305` decryption checked against the
+ *    received MAC. Otherwise an AAD-only pass over C's aligned prefix, and the received MAC
+ *    must be the libsodium MAC of exactly one of the (three or four) continuations that base
+ *    tag allows (cipher-mac.ts): that is the MAC check (a forgery has to hit one of four
+ *    values instead of one: four times Poly1305's bound). Then plain `chacha20` from keystream
+ *    block 2 deciphers c: no second Poly1305 pass over the message.
  * On the rare ambiguous case (see cipher-mac.ts) the message goes through libsodium instead.
  * The first use runs a known-answer self-check against libsodium; if it fails (a runtime whose
  * node:crypto lacks these ciphers or behaves differently), every message uses libsodium.
@@ -44,6 +48,7 @@ export interface NodeCipherOptions {
 
 const ZERO64 = new Uint8Array(64)
 const AEAD = 'chacha20-poly1305'
+const STREAM = 'chacha20'
 const TAG_OPTS = { authTagLength: 16 } as const
 const NO_TEXT = { plaintextLength: 0 } as const
 
@@ -123,24 +128,31 @@ function _pullNode (r: RawSecretstream, state: number, ciphertext: Uint8Array): 
   block[0] = ciphertext[0]!
   const c = ciphertext.subarray(1, 1 + mlen)
   const mac = ciphertext.subarray(1 + mlen)
-  let expected: Uint8Array = mac
+  let m: Uint8Array
   if (u !== 0 && u !== 8) {
+    // The MAC check: exactly one continuation the base tag allows has this MAC (see above).
     const prefix = clen - u
     const tags = new PrefixTags(polyKey, prefix, _baseTag(key, nonce, block, c, prefix))
-    const tail = c.subarray(prefix - 64)
-    const hits = tags.matches(secretstreamSuffix(tail, clen), mac)
+    const hits = tags.matches(secretstreamSuffix(c.subarray(prefix - 64), clen), mac)
     if (hits.length === 0) throw HypercoreError.DECRYPTION_FAILED()
     if (hits.length > 1) return null
-    expected = tags.tagAt(hits[0]!, aeadSuffix(tail, clen))
-  }
-  const d = createDecipheriv(AEAD, key, nonce, TAG_OPTS)
-  d.setAuthTag(expected)
-  d.update(block)
-  const m = d.update(c)
-  try {
+    // Authentic: c under keystream blocks 2, 3, … (IV = u32le block counter ‖ nonce12).
+    const iv = new Uint8Array(16)
+    iv[0] = 2
+    iv.set(nonce, 4)
+    const d = createDecipheriv(STREAM, key, iv)
+    m = d.update(c)
     d.final()
-  } catch {
-    throw HypercoreError.DECRYPTION_FAILED()
+  } else {
+    const d = createDecipheriv(AEAD, key, nonce, TAG_OPTS)
+    d.setAuthTag(mac)
+    d.update(block)
+    m = d.update(c)
+    try {
+      d.final()
+    } catch {
+      throw HypercoreError.DECRYPTION_FAILED()
+    }
   }
   _advance(r, state, mac, tag)
   return new Uint8Array(m.buffer, m.byteOffset, m.byteLength)

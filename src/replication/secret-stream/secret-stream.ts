@@ -392,7 +392,9 @@ export class SecretStream extends Duplex<SecretStreamEvents> {
       do { size += FRAME_HEADER_BYTES + messages[j]!.byteLength + ABYTES; j++ } while (j < messages.length && size < COALESCE_BYTES)
       // A Buffer in Node: a Node peer on the other end of a pipe (hypercore@10's secret-stream
       // decrypts in place) hands its users views of these bytes, and they expect Buffers.
-      const out = b4a.alloc(size)
+      // Not zeroed first: every byte is written below (frame header, then exactly
+      // `byteLength + ABYTES` bytes of ciphertext per message).
+      const out = b4a.allocUnsafeSlow(size)
       let off = 0
       for (; i < j; i++) {
         const m = messages[i]!

@@ -1,7 +1,7 @@
 /** @module test/core/format/oplog — slots, framing, replay and crash recovery of the oplog (spec §6.1). */
 import { test } from 'node:test'
-import { Oplog, decodeFrame, encodeFrame, ENTRIES_OFFSET, HEADER_SLOT_SIZE } from '../../../src/core/format/oplog.js'
-import { encodeOplogHeader, type OplogEntry } from '../../../src/core/format/oplog-encoding.js'
+import { Oplog, decodeFrame, encodeEntryFrames, encodeFrame, ENTRIES_OFFSET, HEADER_SLOT_SIZE } from '../../../src/core/format/oplog.js'
+import { encodeOplogEntry, encodeOplogHeader, type OplogEntry } from '../../../src/core/format/oplog-encoding.js'
 import { promisify } from '../../../src/storage/promises.js'
 import type { RandomAccessStorage } from '../../../src/storage/types.js'
 import { bytesEqual, deepEqual, equal, hex, ok, rejectsWithCode } from '../../helpers/assert.js'
@@ -31,6 +31,19 @@ test('oplog: frame encode/decode and the vector entry frames', () => {
   equal(decodeFrame(p, 0)!.partial, true)
   equal(decodeFrame(p, 0, p.byteLength - 1), null, 'cut frame')
   equal(decodeFrame(new Uint8Array(64), 0), null, 'zeros never check')
+})
+
+test('oplog: a batch framed in place is the frames of its entries back to back, all but the last partial', () => {
+  for (const n of [1, 2, 5]) {
+    const entries = Array.from({ length: n }, (_, i) => entry(i * 37))
+    for (const bit of [0, 1] as const) {
+      const frames = entries.map((e, i) => encodeFrame(encodeOplogEntry(e), bit, i < n - 1))
+      const joined = new Uint8Array(frames.reduce((t, f) => t + f.byteLength, 0))
+      let at = 0
+      for (const f of frames) { joined.set(f, at); at += f.byteLength }
+      bytesEqual(encodeEntryFrames(entries, bit), hex(joined), `${n} entries, header bit ${bit}`)
+    }
+  }
 })
 
 test('oplog: reproduces hypercore@10\'s bytes for a, b, c (slots, entries, truncation)', async () => {

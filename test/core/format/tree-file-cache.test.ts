@@ -219,7 +219,7 @@ test('tree file cache: holes the file grew past since open are blank without a r
   equal(f.reads(), 0, 'a hole inside the file, never written: no read')
   deepEqual(await t.get(6), node(6))
   deepEqual(await t.get(0), node(0))
-  equal(f.reads(), 2)
+  equal(f.reads(), 1, 'one read: the run of records around node 6 holds node 0 too')
   // The same file opened again: everything in it may be a record, so holes are read once.
   const again = await TreeFile.open(f.file)
   const opened = f.reads()
@@ -266,4 +266,25 @@ test('tree file cache: a torn flush keeps its nodes buffered, and the retry make
   t.clearCache()
   for (const i of [4, 5, 6]) deepEqual(await t.get(i), node(i))
   equal(await t.get(2), null)
+})
+
+test('tree file cache: a run of records read while a flush writes inside it never serves the record it missed', async () => {
+  const g = await gatedFile()
+  const t = await TreeFile.open(g.file, { cacheSize: 4 }) // generations of 2: evictions come fast
+  const held = g.holdNext()
+  const pending = t.get(0) // reads the run 0..9, whose record 5 is blank now
+  const release = await held
+  t.put([node(5, 55)])
+  await t.flush()
+  release()
+  deepEqual(await pending, node(0))
+  for (let round = 0; round < 4; round++) {
+    deepEqual(await t.get(5), node(5, 55), `round ${round}`)
+    for (const i of [1, 2, 3, 4, 6, 7, 8]) deepEqual(await t.get(i), node(i), `node ${i}`) // push node 5 out of the cache
+  }
+  // In order, with a cache that keeps them: one read for the whole run, not one per node.
+  const cold = await TreeFile.open(g.file)
+  const reads = g.reads()
+  for (let i = 0; i < 10; i++) deepEqual(await cold.get(i), i === 5 ? node(5, 55) : node(i), `node ${i}`)
+  equal(g.reads(), reads + 1, 'one read for the run')
 })
