@@ -16,6 +16,7 @@
  * Any malformed or unauthenticated message throws INVALID_HANDSHAKE and leaves the handshake
  * failed: every later call throws the same error.
  */
+import b4a from 'b4a'
 import { HypercoreError } from '../../errors.js'
 import type { KeyPair } from '../../crypto/index.js'
 import { DH_LEN, assertKeyPair, dh, generateKeyPair } from './dh.js'
@@ -135,7 +136,7 @@ export class NoiseHandshake {
     }
     parts.push(st.encryptAndHash(payload))
     this._advance()
-    return _concat(parts)
+    return b4a.concat(parts)
   }
 
   /** Reads the peer's next handshake message (unframed) and returns its payload. */
@@ -215,13 +216,4 @@ export class NoiseHandshake {
     this.destroy()
     return err
   }
-}
-
-function _concat (parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.byteLength
-  const out = new Uint8Array(n)
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.byteLength }
-  return out
 }
