@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test'
 import type { BrowserCase, BrowserSession, TestPage } from './page.js'
 
-/** Chromium offers WebRTC host candidates only to a page with media permission (NOTES-ENV). */
+/** Chromium offers WebRTC host candidates only to a page with media permission: without it a page on loopback cannot connect. */
 export const chromiumContextOptions = { permissions: ['camera', 'microphone'] }
 
 /** `page` as a TestPage; `close()` closes `owned` (its own profile) when given, else the page. */
