@@ -58,6 +58,7 @@ import { IdbStorage, type IdbStorageOptions } from '../../src/storage/indexeddb/
 import { MemoryDirectory } from '../../src/storage/memory.js'
 import { fileStorage, fileStorageId } from '../../src/storage/file.node.js'
 import type { Callback, RandomAccessStorage, StorageInput, StorageStat } from '../../src/storage/types.js'
+import { abortSoon, abortWith } from '../helpers/idb-fault.js'
 
 export type StorageKind = 'idb' | 'memory' | 'file'
 
@@ -232,7 +233,7 @@ class Faults {
         this.injected.fatalLost++
         this.note?.('fault: retry after the lost connection lost too (fatal: STORAGE_LOST)')
         this.onFatal?.()
-        queueMicrotask(() => abortWith(tx, lostError()))
+        abortSoon(tx, lostError())
       }
       return
     }
@@ -241,7 +242,7 @@ class Faults {
     if (k < 4) {
       this.injected.write++
       this.note?.('fault: readwrite transaction aborted (microtask)')
-      queueMicrotask(() => { try { tx.abort() } catch {} })
+      abortSoon(tx)
     } else if (k < 5) {
       this.injected.write++
       this.note?.('fault: readwrite transaction aborted (at once)')
@@ -249,23 +250,16 @@ class Faults {
     } else if (k < 8 || !this.lost) {
       this.injected.write++
       this.note?.('fault: readwrite transaction aborted with QuotaExceededError')
-      queueMicrotask(() => abortWith(tx, new DOMException('The quota has been exceeded.', 'QuotaExceededError')))
+      abortSoon(tx, new DOMException('The quota has been exceeded.', 'QuotaExceededError'))
     } else {
       this.injected.lost++
       this._retry = true
       this.note?.('fault: readwrite transaction lost its connection (retried once)')
-      queueMicrotask(() => abortWith(tx, lostError()))
+      abortSoon(tx, lostError())
     }
   }
 }
 
-/** Aborts `tx` with `error` as its `tx.error`, as browsers report a full disk (test/storage/idb-cases.ts). */
-function abortWith (tx: IDBTransaction, error: DOMException): void {
-  try {
-    Object.defineProperty(tx, 'error', { configurable: true, get: () => error, set: () => {} })
-    tx.abort()
-  } catch {}
-}
 
 function lostError (): DOMException {
   return new DOMException('Connection to Indexed Database server lost. Refresh the page to try again', 'UnknownError')

@@ -14,6 +14,7 @@ import { IdbFile } from '../../src/storage/indexeddb/file.js'
 import { toStorageFactory } from '../../src/storage/factory.js'
 import { promisify, type StoragePromises } from '../../src/storage/promises.js'
 import type { ErrorCode } from '../../src/errors.js'
+import { abortSoon, abortWith } from '../helpers/idb-fault.js'
 
 export interface IdbCaseContext { prefix: string }
 type Case = SuiteCase<IdbCaseContext>
@@ -141,11 +142,6 @@ function onFirstPut (fault: (store: IDBObjectStore, orig: (...a: unknown[]) => u
   })
 }
 
-/** Aborts the transaction with `error` as its `tx.error`, as browsers report a full disk. */
-function abortWith (tx: IDBTransaction, error: DOMException | null): void {
-  if (error !== null) Object.defineProperty(tx, 'error', { configurable: true, get: () => error, set: () => {} })
-  tx.abort()
-}
 
 export const idbCases: Case[] = [
   {
@@ -258,6 +254,9 @@ export const idbCases: Case[] = [
       const other = promisify(db.file('other'))
       for (let i = 0; i < 100; i++) await f.write(i * 1000, bytes(1000, i))
       await other.write(0, bytes(10, 1))
+      // Small writes are journaled (idb-journal-cases.ts); closing the files stores their pages.
+      await f.close()
+      await other.close()
       const keys = await db.connection.run('readonly', s => promisifyRequest(s.getAllKeys()))
       const pages = keys.filter(k => Array.isArray(k) && k[0] === 'log' && (k[1] as number) >= 0)
       equal(pages.length, Math.ceil(100000 / 4096), 'one record per 4 KiB page')
@@ -462,7 +461,7 @@ export const idbFaultCases: Case[] = [
       db.connection.onTransaction = (tx, mode) => {
         if (mode !== 'readwrite' || second !== null) return
         second = files.data.write(10, Uint8Array.of(5)) // lands in the next batch, on top of this one
-        queueMicrotask(() => abortWith(tx, new DOMException('The quota has been exceeded.', 'QuotaExceededError')))
+        abortSoon(tx, new DOMException('The quota has been exceeded.', 'QuotaExceededError'))
       }
       const first = files.data.write(0, Uint8Array.of(4))
       await rejectsWithCode(() => first, 'STORAGE_QUOTA', 'first')

@@ -6,5 +6,6 @@
 import 'fake-indexeddb/auto'
 import { test } from 'node:test'
 import { idbCases, idbFaultCases } from './idb-cases.js'
+import { idbJournalCases } from './idb-journal-cases.js'
 
-for (const c of [...idbCases, ...idbFaultCases]) test(c.name, () => c.run({ prefix: 'node-idb' }))
+for (const c of [...idbCases, ...idbJournalCases, ...idbFaultCases]) test(c.name, () => c.run({ prefix: 'node-idb' }))

@@ -15,6 +15,7 @@ import { MemoryDirectory } from '../../src/storage/memory.js'
 import { keyPair } from '../../src/crypto/sign.js'
 import { cryptoReady } from '../../src/crypto/sodium.js'
 import { hex, runSuiteInPage } from '../../test/helpers/assert.js'
+import { abortSoon } from '../../test/helpers/idb-fault.js'
 import { coreCases, type CoreCtx } from '../../test/core/api-cases.js'
 import { idbReleaseBrowserCases, idbReleaseCases } from '../../test/core/idb-release-cases.js'
 
@@ -77,7 +78,7 @@ async function abortAppend (name: string, n: number): Promise<{ before: CoreStat
   const db = new IdbStorage(name, {
     onTransaction: (tx, mode) => {
       if (!armed || mode !== 'readwrite') return
-      if (seen++ === n) queueMicrotask(() => { try { tx.abort() } catch {} })
+      if (seen++ === n) abortSoon(tx)
     }
   })
   const core = new Hypercore(db)

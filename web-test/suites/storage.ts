@@ -1,8 +1,8 @@
 /**
  * @module web-test/suites/storage
  * The storage suites on a real browser's IndexedDB (page: web-test/pages/storage.page.ts):
- * the shared conformance suite on the memory and IndexedDB adapters and the IndexedDB cases
- * and fault cases must all pass, and exactly as many cases must run as in Node
+ * the shared conformance suite on the memory and IndexedDB adapters and the IndexedDB cases,
+ * journal cases and fault cases must all pass, and exactly as many cases must run as in Node
  * (test/storage/*.test.ts run the same case lists).
  */
 import assert from 'node:assert/strict'
@@ -10,13 +10,14 @@ import type { BrowserCase } from './page.js'
 
 interface Group { name: string, passed: string[], failed: Array<{ name: string, error: string }> }
 
-// 24 conformance cases + 1 strict case per target; 10 IndexedDB cases; 8 fault cases.
+// 24 conformance cases + 1 strict case per target; 10 IndexedDB cases; 5 journal cases; 8 fault cases.
 const EXPECTED: Record<string, number> = {
   'conformance: memory': 25,
   'conformance: memory (pageSize 4096)': 25,
   'conformance: indexeddb': 25,
   'conformance: indexeddb (pageSize 4096)': 25,
   indexeddb: 10,
+  'indexeddb journal': 5,
   'indexeddb faults': 8
 }
 

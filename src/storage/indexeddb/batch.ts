@@ -13,12 +13,15 @@
  *   0             → MetaRecord                   database meta (format version, page sizes, id)
  *   1             → { sizes: { [file]: size } }  format 2: every file's logical size
  *   [file, -1]    → { size }                     format 1: the file's logical size
+ *   [2, seq]      → JournalRecord                format 3: a journaled commit (journal.ts)
  *
  * Format 2 keeps all sizes in one record because a transaction costs about a tenth of a
  * millisecond per request in Chromium, bytes mattering much less: an append then puts three
  * records (its data page, its oplog page, the sizes) where format 1 put four. Format 1
- * databases keep their layout.
+ * databases keep their layout. Format 3 adds the journal, so a small commit is one put.
  */
+
+import { JOURNAL_RANGE_HI, JOURNAL_RANGE_LO } from './journal.js'
 
 export const MAX_PAGE = Number.MAX_SAFE_INTEGER
 export const SIZE_PAGE = -1
@@ -46,8 +49,12 @@ export function pageSizeOf (meta: MetaRecord, name: string): number {
   return meta.pageSize
 }
 
-/** A page being written: its buffer (at least `len` bytes, grown as writes need) and the length that is meaningful. */
-export interface PendingPage { buf: Uint8Array, len: number }
+/**
+ * A page being written: its buffer (at least `len` bytes, grown as writes need), the length
+ * that is meaningful, and the byte range `[lo, hi)` this batch wrote (what a journal record
+ * stores; empty while `lo >= hi`).
+ */
+export interface PendingPage { buf: Uint8Array, len: number, lo: number, hi: number }
 
 export class FileChanges {
   readonly pages = new Map<number, PendingPage>()
@@ -62,6 +69,11 @@ export class FileChanges {
    * inside a hole.
    */
   unlinked = false
+  /**
+   * Only plain writes changed this file in the batch, so its changes are byte ranges a
+   * journal record can carry (journal.ts); a drop, truncate or unlink clears it.
+   */
+  journalable = true
 
   constructor (size: number, pageSize: number) {
     this.size = size
@@ -77,6 +89,7 @@ export class FileChanges {
   }
 
   drop (lo: number, hi: number): void {
+    this.journalable = false
     if (lo > hi) return
     for (const page of this.pages.keys()) if (page >= lo && page <= hi) this.pages.delete(page)
     this.drops.push([lo, hi])
@@ -90,6 +103,8 @@ export class Batch {
   reject!: (err: unknown) => void
   /** Frozen once handed to a transaction: later writes go to a new batch. */
   frozen = false
+  /** Commit as pages and store every journaled page with them (journal.ts), even if the batch is empty. */
+  checkpoint = false
 
   constructor () {
     this.done = new Promise<void>((resolve, reject) => {
@@ -106,13 +121,19 @@ export class Batch {
   }
 
   /**
-   * Issues this batch's requests on `store` (re-runnable: a retry after a lost connection
-   * issues the same requests again). Drops go first so a page rewritten after a truncate in
-   * the same batch survives. `sizes`: format 2's record of every file's size (null: format 1,
-   * one size record per file).
+   * Issues this batch's requests on `store` as pages (re-runnable: a retry after a lost
+   * connection issues the same requests again). `sizes`: format 2's record of every file's
+   * size (null: format 1, one size record per file). A checkpoint (`journaled`: the journaled
+   * pages this batch does not rewrite) stores those pages first, then deletes the journal.
+   * Drops come after them and before the batch's pages, so a page rewritten after a truncate
+   * in the same batch survives and a journaled page the batch dropped does not.
    */
-  apply (store: IDBObjectStore, meta: MetaRecord | null, sizes: Record<string, number> | null): void {
+  apply (store: IDBObjectStore, meta: MetaRecord | null, sizes: Record<string, number> | null, journaled: Array<[string, number, Uint8Array]> | null = null): void {
     if (meta !== null) store.put(meta, META_KEY)
+    if (journaled !== null) {
+      for (const [name, page, bytes] of journaled) store.put({ i: page, b: bytes } satisfies PageRecord, [name, page])
+      store.delete(IDBKeyRange.bound(JOURNAL_RANGE_LO, JOURNAL_RANGE_HI))
+    }
     for (const [name, f] of this.files) {
       for (const [lo, hi] of f.drops) store.delete(IDBKeyRange.bound([name, lo], [name, hi]))
       for (const [page, p] of f.pages) store.put({ i: page, b: committedBytes(p) } satisfies PageRecord, [name, page])

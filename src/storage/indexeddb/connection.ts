@@ -142,13 +142,21 @@ export class IdbConnection {
       if (this.onTransaction !== null) this.onTransaction(tx, mode)
       const done = transactionDone(tx)
       let checked: Promise<void> = Promise.resolve()
+      let checking = false
       let result: T | Promise<T>
       try {
         if (this._guard !== null && tx.db !== this._checkedDb) {
           const db = tx.db
+          checking = true
           checked = checkMeta(store, this._metaKey, this._guard).then(() => { this._checkedDb = db })
         }
         result = fn(store)
+        // Every request of a synchronous `fn` is issued: commit now rather than when this task
+        // ends (what runs after us in the task would delay the commit). Not while the guard's
+        // read may still have to abort the transaction.
+        if (mode === 'readwrite' && !checking && !(result instanceof Promise) && typeof tx.commit === 'function') {
+          try { tx.commit() } catch {} // not active any more: its abort event reports why
+        }
       } catch (err) {
         try { tx.abort() } catch {}
         // A request on an already-aborted transaction throws TransactionInactiveError; the

@@ -11,6 +11,10 @@
  * - mutations go into a pending batch; the batch commits as ONE readwrite transaction at the
  *   end of the tick, or, while another transaction is committing, as soon as that one is
  *   done (group commit: everything issued during a commit goes into the next one);
+ * - a small commit of plain writes is ONE journal record of the bytes it changed, not its
+ *   pages (journal.ts); the pages are stored later, many commits at once, at a checkpoint;
+ * - a transaction is committed (`tx.commit()`) as soon as its requests are issued
+ *   (connection.ts), not when the task that issued them ends;
  * - a mutation's callback fires only after its transaction's `complete`;
  * - reads see pending writes; a read that needs stored pages makes ONE getAll request, and
  *   the reads of a moment share one read-only transaction (read-queue.ts);
@@ -41,10 +45,11 @@ import b4a from 'b4a'
 import { promisifyRequest } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
 import type { DurabilityGroup, FileProvider, StorageFactory } from '../types.js'
-import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY, pageSizeOf, type MetaRecord, type PageRecord, type SizeRecord, type SizesRecord } from './batch.js'
+import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY, committedBytes, pageSizeOf, type MetaRecord, type PageRecord, type SizeRecord, type SizesRecord } from './batch.js'
 import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
 import { lockName, tryLock, type HeldLock } from './lock.js'
+import { JOURNAL_RANGE_HI, JOURNAL_RANGE_LO, Journal, pageKey, pagesOf, type JournalRecord } from './journal.js'
 import { ReadQueue } from './read-queue.js'
 import { nextMacrotask } from './tick.js'
 
@@ -54,8 +59,12 @@ import { nextMacrotask } from './tick.js'
  * a reader fetching a block gets no more than it needs from a smaller page.
  */
 export const DEFAULT_IDB_PAGE_SIZE = 32768
-/** Format 2: one record for every file's size (batch.ts). Format 1 databases keep their layout. */
-const FORMAT_VERSION = 2
+/**
+ * Format 2: one record for every file's size (batch.ts). Format 3: the journal (journal.ts);
+ * a format 2 database becomes format 3 with its first journaled commit. Format 1 databases
+ * keep their layout (and commit as pages).
+ */
+const FORMAT_VERSION = 3
 /**
  * New databases give these files 4 KiB pages: an append rewrites the oplog's last page, and
  * the bitfield is written in 4 KiB pages anyway; with large pages each would re-store up to a
@@ -120,6 +129,8 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   closed = false
 
   private readonly _cache: PageCache
+  /** Pages whose newest bytes are in journal records, not yet in their page records (journal.ts). */
+  private readonly _journal = new Journal()
   /** Committed sizes of the files loaded so far. */
   private readonly _sizes = new Map<string, number>()
   private _meta: Meta = { state: 'unknown' }
@@ -216,9 +227,10 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       this.closed = true
       this._closing = (async () => {
         try {
-          if (this._lost === null) await this._drain()
+          if (this._lost === null) await this._drain(true)
         } finally {
           this._cache.clear()
+          this._journal.reset()
           this._sizes.clear()
           await this.connection.close()
           await this._unlock()
@@ -282,13 +294,28 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     await this._loadingMeta
   }
 
-  /** The meta record, and (format 2) every file's size, in one transaction. */
+  /**
+   * The meta record, every file's size (format 2), the journal (format 3) and the page records
+   * the journal changes (only if there is one: the database was not closed after its last
+   * journaled commit), all in one transaction, so a reader without the lock sees one moment.
+   */
   private async _loadMeta (): Promise<void> {
-    const [meta, sizes] = await this.connection.run('readonly', store => Promise.all([
-      request<MetaRecord | undefined>(store.get(META_KEY)),
-      request<SizesRecord | undefined>(store.get(SIZES_KEY))
-    ]))
+    const { meta, sizes, journal, pages } = await this.connection.run('readonly', async store => {
+      const [meta, sizes, journal] = await Promise.all([
+        request<MetaRecord | undefined>(store.get(META_KEY)),
+        request<SizesRecord | undefined>(store.get(SIZES_KEY)),
+        request<JournalRecord[]>(store.getAll(IDBKeyRange.bound(JOURNAL_RANGE_LO, JOURNAL_RANGE_HI)))
+      ])
+      const wanted = journal.length > 0 ? pagesOf(journal) : []
+      const stored = await Promise.all(wanted.map(([name, page]) => request<PageRecord | undefined>(store.get([name, page]))))
+      const pages = new Map<string, Uint8Array | null>()
+      wanted.forEach(([name, page], i) => pages.set(pageKey(name, page), stored[i]?.b ?? null))
+      return { meta, sizes, journal, pages }
+    })
     if (this._meta.state !== 'unknown') return
+    if (meta !== undefined && (typeof meta.version !== 'number' || meta.version > FORMAT_VERSION)) {
+      throw HypercoreError.STORAGE_NOT_SUPPORTED(`IndexedDB database "${this.name}" has storage format ${String(meta.version)}, newer than this version of the library reads (${FORMAT_VERSION})`)
+    }
     if (meta === undefined) {
       const pageSizes: Record<string, number> = {}
       for (const f of SMALL_PAGE_FILES) pageSizes[f] = Math.min(4096, this.pageSize)
@@ -298,6 +325,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       this._meta = { state: 'stored', record: meta }
       if (meta.version >= 2) {
         for (const [file, size] of Object.entries(sizes?.sizes ?? {})) if (this._knownSize(file) === undefined) this._sizes.set(file, size)
+        if (journal.length > 0) for (const [file, size] of this._journal.replay(journal, pages)) this._sizes.set(file, size)
       }
     }
     this._guard()
@@ -344,6 +372,8 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
           const to = Math.min(end, start + ps) - start
           const pg = this._pendingPage(f, p, partial(p, size) ? page(p) : null, to)
           pg.buf.set(data.subarray(start + from - offset, start + to - offset), from)
+          pg.lo = Math.min(pg.lo, from)
+          pg.hi = Math.max(pg.hi, to)
         }
         f.size = Math.max(size, end)
         f.unlinked = false
@@ -480,15 +510,21 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     this._pending = null
     pending?.reject(err)
     this._cache.clear()
+    this._journal.reset()
     this._sizes.clear()
     this.connection.close().catch(() => {})
     void this._unlock()
     for (const f of [...this._files]) f._storageLost(err)
   }
 
-  /** Everything issued so far applied and committed (or failed). */
-  private async _drain (): Promise<void> {
+  /**
+   * Everything issued so far applied and committed (or failed); with `checkpoint`, also every
+   * journaled page stored as a page and the journal deleted (before the connection is let go:
+   * the next opener then reads pages alone).
+   */
+  private async _drain (checkpoint = false): Promise<void> {
     await this._chain
+    if (checkpoint && this._lost === null && !this.readOnly && !this._journal.empty) this._batch().checkpoint = true
     const waits: Array<Promise<void>> = []
     if (this._inflight !== null) waits.push(this._inflight.done)
     if (this._pending !== null) waits.push(this._pending.done)
@@ -499,11 +535,12 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   /** Commits what is pending, then drops the connection, the lock and what was read, if no file is open. */
   private async _releaseIfIdle (): Promise<void> {
     try {
-      if (this._lost === null) await this._drain()
+      if (this._lost === null) await this._drain(true)
     } finally {
       if (this._openFiles === 0 && this._pending === null && this._inflight === null && this._chained === 0 && !this.closed) {
         await this.connection.close()
         this._cache.clear()
+        this._journal.reset()
         this._sizes.clear()
         this._meta = { state: 'unknown' }
         this._guard()
@@ -608,7 +645,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       const len = base?.byteLength ?? 0
       const buf = new Uint8Array(Math.max(len, minLen))
       if (base !== null) buf.set(base)
-      p = { buf, len }
+      p = { buf, len, lo: Number.MAX_SAFE_INTEGER, hi: 0 }
       f.pages.set(page, p)
     } else if (minLen > p.buf.byteLength) {
       const buf = new Uint8Array(Math.min(f.pageSize, Math.max(minLen, 2 * p.buf.byteLength)))
@@ -627,6 +664,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   private _lookup (name: string, page: number): Uint8Array | null | undefined {
     let bytes = this._pending?.files.get(name)?.lookup(page)
     if (bytes === undefined) bytes = this._inflight?.files.get(name)?.lookup(page)
+    if (bytes === undefined) bytes = this._journal.lookup(name, page)
     if (bytes === undefined) bytes = this._cache.get(name, page)
     if (bytes === undefined) {
       const committed = this._sizes.get(name)
@@ -729,10 +767,21 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     this._pending = null
     this._inflight = batch
     batch.frozen = true
-    const meta = this._metaToWrite()
-    const sizes = this._sizesToWrite(batch)
-    this.connection.run('readwrite', store => batch.apply(store, meta, sizes)).then(() => {
-      this._committed(batch, meta)
+    const journal = this._journalRecord(batch)
+    const meta = this._metaToWrite(journal !== null)
+    let committing: Promise<void>
+    if (journal !== null) {
+      committing = this.connection.run('readwrite', store => {
+        if (meta !== null) store.put(meta, META_KEY)
+        store.put(journal, [JOURNAL_RANGE_LO[0], journal.q])
+      })
+    } else {
+      const sizes = this._sizesToWrite(batch)
+      const journaled = this._journal.empty ? null : this._journal.pagesToStore(batch)
+      committing = this.connection.run('readwrite', store => batch.apply(store, meta, sizes, journaled))
+    }
+    committing.then(() => {
+      this._committed(batch, meta, journal)
     }, (err: unknown) => {
       this._inflight = null
       // Whatever is pending was built on the failed batch's pages and sizes: it fails too, and
@@ -755,11 +804,34 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     }
   }
 
-  private _committed (batch: Batch, meta: MetaRecord | null): void {
+  /** The journal record `batch` commits as, or null if it commits as pages (a checkpoint; journal.ts). */
+  private _journalRecord (batch: Batch): JournalRecord | null {
+    const m = this._meta
+    if (m.state === 'unknown' || m.record.version < 2 || !this._journal.fits(batch)) return null
+    return this._journal.record(batch)
+  }
+
+  private _committed (batch: Batch, meta: MetaRecord | null, journal: JournalRecord | null): void {
     if (meta !== null) {
       this._meta = { state: 'stored', record: meta }
       this._guard()
     }
+    if (journal !== null) {
+      this._journal.committed(journal, batch, (f, page) => committedBytes(f.pages.get(page)!))
+      for (const [name, f] of batch.files) {
+        for (const page of f.pages.keys()) {
+          this._cache.drop(name, page, page) // the journal holds its newest bytes now
+          this._markStale(name, page, page)
+        }
+        this._sizes.set(name, f.size)
+      }
+      this._inflight = null
+      batch.resolve()
+      if (this._pending !== null) this._kick()
+      this._reads.committed()
+      return
+    }
+    if (!this._journal.empty) this._journal.checkpointed((name, page, bytes) => this._cache.set(name, page, bytes))
     for (const [name, f] of batch.files) {
       for (const [lo, hi] of f.drops) {
         this._cache.drop(name, lo, hi)
@@ -785,12 +857,16 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     }
   }
 
-  /** The meta record to write with the next commit: a new database's, or an older one's given an id. */
-  private _metaToWrite (): MetaRecord | null {
+  /**
+   * The meta record to write with the next commit: a new database's, an older one's given an
+   * id, or (`journaled`: the commit writes a journal record) a format 2 one's marked format 3.
+   */
+  private _metaToWrite (journaled: boolean): MetaRecord | null {
     const m = this._meta
     if (m.state === 'unknown') throw HypercoreError.ASSERTION('IndexedDB meta not loaded')
-    if (m.state === 'stored' && m.record.id !== undefined) return null
-    return { ...m.record, id: newId() }
+    const version = journaled ? Math.max(m.record.version, FORMAT_VERSION) : m.record.version
+    if (m.state === 'stored' && m.record.id !== undefined && version === m.record.version) return null
+    return { ...m.record, version, id: m.record.id ?? newId() }
   }
 
   /** Format 2: every file's size after `batch` (null for format 1: one record per file). */
