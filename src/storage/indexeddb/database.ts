@@ -66,11 +66,12 @@ export const DEFAULT_IDB_PAGE_SIZE = 32768
  */
 const FORMAT_VERSION = 3
 /**
- * New databases give these files 4 KiB pages: an append rewrites the oplog's last page, and
- * the bitfield is written in 4 KiB pages anyway; with large pages each would re-store up to a
- * whole page per transaction. Blocks and tree nodes keep the large pages (bulk reads and writes).
+ * New databases give these files 4 KiB pages: the bitfield is written in 4 KiB pages anyway,
+ * and the header is a few hundred bytes; with large pages each write would re-store up to a
+ * whole page. The oplog, blocks and tree nodes have the large pages: a small append to the
+ * oplog is journaled (journal.ts), and a batch's oplog entry is then one or two page records.
  */
-const SMALL_PAGE_FILES = ['oplog', 'bitfield', 'header']
+const SMALL_PAGE_FILES = ['bitfield', 'header']
 
 export interface IdbStorageOptions {
   /**
