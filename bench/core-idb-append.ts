@@ -3,7 +3,8 @@
  * Appending to a Hypercore on IndexedDB in Chromium, four figures, each a ratio against a
  * reference measured in the same page and run (bench/pages/core.page.ts → core-append/):
  * 1. batches of 100 blocks, awaited in turn: IndexedDB blocks/s ÷ memory storage blocks/s
- *    (target ≥ 0.5x); also ÷ raw IndexedDB putting the same 1 KiB records in ONE transaction;
+ *    (target ≥ 0.5x); also ÷ raw IndexedDB storing each batch's bytes in one transaction per
+ *    batch (the least a batch costs to store), and the most figure 1 could be given both;
  * 2. one block per `await core.append(block)`: our appends/s ÷ raw IndexedDB readwrite
  *    transactions/s, one 1 KiB put per transaction awaited in turn (target ≥ 0.8x);
  * 3. 1,000 single-block appends issued at once and awaited together: IndexedDB ÷ memory
@@ -99,7 +100,8 @@ export function idbAppendSummary (r: IdbAppendResult): string {
   const lines = [
     `1. batches of ${b.batch}, ${b.blocks} × 1 KiB: IndexedDB ${valueText(b.idbBlocksPerSec, 'blocks/s', b.dnf.idb)} vs memory ${valueText(b.memoryBlocksPerSec, 'blocks/s', b.dnf.memory)}` +
       ` → ${ratioText(b.ratio)} (target ≥ 0.5x)`,
-    `   vs raw IndexedDB, one transaction for all: ${valueText(b.rawOneTxBlocksPerSec, 'blocks/s', b.dnf.rawOneTx)} → ${ratioText(b.ratioToRawOneTx)}; ours made ${b.idbTxPerAppend ?? 'n/a'} readwrite transactions per append`,
+    `   vs raw IndexedDB storing each batch's bytes, one transaction per batch: ${valueText(b.rawPerBatchBlocksPerSec, 'blocks/s', b.dnf.rawPerBatch)} → ${ratioText(b.ratioToRawPerBatch)};` +
+      ` the most figure 1 can be (memory's work, then that write): ${ratioText(b.ceiling)}; ours made ${b.idbTxPerAppend ?? 'n/a'} readwrite transactions per append`,
     `2. one block per append, in turn, ${s.appends}: ours ${valueText(s.oursPerSec, 'appends/s', s.dnf.ours)} vs raw IndexedDB one transaction per put ${valueText(s.rawTxPerSec, 'tx/s', s.dnf.raw)} (ours on memory: ${valueText(s.memoryPerSec, 'appends/s', s.dnf.memory)})` +
       ` → ${ratioText(s.ratio)} (target ≥ 0.8x); ours made ${s.idbTxPerAppend ?? 'n/a'} readwrite transactions per append`,
     `3. ${u.appends} appends issued at once: IndexedDB ${valueText(u.idbPerSec, 'appends/s', u.dnf.idb)} vs memory ${valueText(u.memoryPerSec, 'appends/s', u.dnf.memory)}` +
