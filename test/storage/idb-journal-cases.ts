@@ -254,10 +254,22 @@ export const idbJournalCases: Case[] = [
         want.set(bytes(100, 1))
         want.set(bytes(100, 2), 100)
         bytesEqual(await readAll(f), want, 'the failed write is not visible')
+        // An append written in place past the committed bytes, then a change inside them in
+        // the same batch: both fail, and neither shows through in the committed bytes.
+        fail = true
+        const both = [f.write(200, bytes(50, 4)), f.write(10, bytes(5, 5))]
+        for (const w of both) await rejectsWithCode(() => w, 'STORAGE_ABORTED')
+        deepEqual(await f.stat(), { size: 200 }, 'size after the failed batch')
+        bytesEqual(await readAll(f), want, 'committed bytes after the failed batch')
+        await f.write(200, bytes(30, 6))
+        const longer = new Uint8Array(230)
+        longer.set(want)
+        longer.set(bytes(30, 6), 200)
+        bytesEqual(await readAll(f), longer, 'an append over the failed one')
         const image = await crashImage(ctx, db)
         const crashed = new IdbStorage(image)
         try {
-          bytesEqual(await readAll(promisify(crashed.file('data'))), want, 'after a crash')
+          bytesEqual(await readAll(promisify(crashed.file('data'))), longer, 'after a crash')
         } finally {
           await crashed.destroy()
         }

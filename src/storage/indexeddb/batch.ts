@@ -51,10 +51,11 @@ export function pageSizeOf (meta: MetaRecord, name: string): number {
 
 /**
  * A page being written: its buffer (at least `len` bytes, grown as writes need), the length
- * that is meaningful, and the byte range `[lo, hi)` this batch wrote (what a journal record
- * stores; empty while `lo >= hi`).
+ * that is meaningful, the byte range `[lo, hi)` this batch wrote (what a journal record
+ * stores; empty while `lo >= hi`), and how many leading bytes of `buf` other views share
+ * (committed bytes this page appends to in place: never modified, database.ts `_pendingPage`).
  */
-export interface PendingPage { buf: Uint8Array, len: number, lo: number, hi: number }
+export interface PendingPage { buf: Uint8Array, len: number, lo: number, hi: number, shared: number }
 
 export class FileChanges {
   readonly pages = new Map<number, PendingPage>()

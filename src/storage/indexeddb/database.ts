@@ -45,7 +45,7 @@ import b4a from 'b4a'
 import { promisifyRequest } from 'idb-keyval'
 import { HypercoreError } from '../../errors.js'
 import type { DurabilityGroup, FileProvider, StorageFactory } from '../types.js'
-import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY, committedBytes, pageSizeOf, type MetaRecord, type PageRecord, type SizeRecord, type SizesRecord } from './batch.js'
+import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY, pageSizeOf, type MetaRecord, type PageRecord, type PendingPage, type SizeRecord, type SizesRecord } from './batch.js'
 import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
 import { lockName, tryLock, type HeldLock } from './lock.js'
@@ -371,7 +371,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
           const start = p * ps
           const from = Math.max(offset, start) - start
           const to = Math.min(end, start + ps) - start
-          const pg = this._pendingPage(f, p, partial(p, size) ? page(p) : null, to)
+          const pg = this._pendingPage(f, p, partial(p, size) ? page(p) : null, to, from)
           pg.buf.set(data.subarray(start + from - offset, start + to - offset), from)
           pg.lo = Math.min(pg.lo, from)
           pg.hi = Math.max(pg.hi, to)
@@ -412,7 +412,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
           const from = Math.max(offset, start) - start
           const to = Math.min(end - start, bytes.byteLength)
           if (to <= from) continue
-          this._pendingPage(f, p, bytes, 0).buf.fill(0, from, to)
+          this._pendingPage(f, p, bytes, 0, 0).buf.fill(0, from, to)
         }
       }
     })
@@ -625,7 +625,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       const bytes = tail !== 0 ? page(keep - 1) : null
       f.drop(keep, MAX_PAGE)
       if (bytes !== null && bytes.byteLength > tail) {
-        const p = this._pendingPage(f, keep - 1, bytes, 0)
+        const p = this._pendingPage(f, keep - 1, bytes, 0, 0)
         p.buf.fill(0, tail, p.len)
         p.len = tail
       }
@@ -635,23 +635,32 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
   }
 
   /**
-   * The pending page to modify in place, holding at least `minLen` bytes. On first touch it
-   * is a copy of its current bytes (committed or in-flight bytes are never modified), sized to
-   * what is needed: a page stored as is needs no second copy (batch.ts `committedBytes`).
-   * Later writes in the batch grow it by doubling.
+   * The pending page to change, holding at least `minLen` bytes, for a change starting at
+   * byte `from` of the page. Committed and in-flight bytes are never modified: on first touch
+   * the page is a copy of its current bytes, except when the change only appends to them and
+   * their buffer has room past them. Then it shares that buffer and writes past the bytes
+   * others see (`shared`): the newest bytes of a page are the only view that reaches that far,
+   * so nothing else can see the region. Sequential appends thus copy a page only when its
+   * buffer fills (capacities double up to the page size); a change inside the shared bytes
+   * copies first.
    */
-  private _pendingPage (f: FileChanges, page: number, base: Uint8Array | null, minLen: number) {
+  private _pendingPage (f: FileChanges, page: number, base: Uint8Array | null, minLen: number, from: number): PendingPage {
     let p = f.pages.get(page)
     if (p === undefined) {
       const len = base?.byteLength ?? 0
-      const buf = new Uint8Array(Math.max(len, minLen))
-      if (base !== null) buf.set(base)
-      p = { buf, len, lo: Number.MAX_SAFE_INTEGER, hi: 0 }
+      if (base !== null && len > 0 && from >= len && base.byteOffset === 0 && base.buffer.byteLength >= minLen) {
+        p = { buf: new Uint8Array(base.buffer), len, lo: Number.MAX_SAFE_INTEGER, hi: 0, shared: len }
+      } else {
+        const buf = new Uint8Array(capacity(f.pageSize, len, minLen))
+        if (base !== null) buf.set(base)
+        p = { buf, len, lo: Number.MAX_SAFE_INTEGER, hi: 0, shared: 0 }
+      }
       f.pages.set(page, p)
-    } else if (minLen > p.buf.byteLength) {
-      const buf = new Uint8Array(Math.min(f.pageSize, Math.max(minLen, 2 * p.buf.byteLength)))
+    } else if (minLen > p.buf.byteLength || from < p.shared) {
+      const buf = new Uint8Array(capacity(f.pageSize, p.len, minLen))
       buf.set(p.buf.subarray(0, p.len))
       p.buf = buf
+      p.shared = 0
     }
     p.len = Math.max(p.len, minLen)
     return p
@@ -747,10 +756,20 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
 
   private _batch (): Batch {
     if (this._pending === null) {
-      this._pending = new Batch()
+      const batch = this._pending = new Batch()
       if (!this._scheduled) {
         this._scheduled = true
-        nextMacrotask(() => { this._scheduled = false; this._kick() })
+        // The end-of-tick commit is for writers that do not say when a unit is issued
+        // (commitSoon). A microtask first looks whether the batch is still waiting: cheaper than
+        // a task each time, and the core's appends have usually been committed by then. A batch
+        // made meanwhile goes when the one committing completes (`_committed`).
+        queueMicrotask(() => {
+          if (this._pending !== batch) {
+            this._scheduled = false
+            return
+          }
+          nextMacrotask(() => { this._scheduled = false; this._kick() })
+        })
       }
     }
     return this._pending
@@ -818,7 +837,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       this._guard()
     }
     if (journal !== null) {
-      this._journal.committed(journal, batch, (f, page) => committedBytes(f.pages.get(page)!))
+      this._journal.committed(journal, batch, (f, page) => { const p = f.pages.get(page)!; return p.buf.subarray(0, p.len) })
       for (const [name, f] of batch.files) {
         for (const page of f.pages.keys()) {
           this._cache.drop(name, page, page) // the journal holds its newest bytes now
@@ -888,6 +907,11 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     const m = this._meta
     return m.state === 'unknown' ? this.pageSize : pageSizeOf(m.record, name)
   }
+}
+
+/** A page buffer for `minLen` bytes that grows by doubling from `len`, up to the page size (at least 4 KiB, or what is needed). */
+function capacity (pageSize: number, len: number, minLen: number): number {
+  return Math.max(minLen, Math.min(pageSize, Math.max(2 * len, 4096)))
 }
 
 export function idbStorageId (name: string): string {

@@ -109,13 +109,17 @@ export class Journal {
     }
   }
 
-  /** The journaled pages a checkpoint of `batch` stores: all but those the batch rewrites or drops. */
+  /**
+   * The journaled pages a checkpoint of `batch` stores: all but those the batch rewrites or
+   * drops. Cut to size: structured clone stores a view's whole buffer, and a journaled page
+   * may share one with room to grow.
+   */
   pagesToStore (batch: Batch): Array<[string, number, Uint8Array]> {
     const out: Array<[string, number, Uint8Array]> = []
     for (const { name, page, bytes } of this._pages.values()) {
       const f = batch.files.get(name)
       if (f !== undefined && f.lookup(page) !== undefined) continue
-      out.push([name, page, bytes])
+      out.push([name, page, bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice()])
     }
     return out
   }
