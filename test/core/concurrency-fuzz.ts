@@ -17,7 +17,9 @@
  * states of its opening window and then reads exactly its own fork's blocks (or
  * SNAPSHOT_NOT_AVAILABLE once a truncation went below the block). A resolved append must say
  * the length and byte length the fold expects, and appends resolve in issue order. After a
- * close (quiet or with operations in flight) the reopened core must be exactly the fold: length,
+ * close (quiet or with operations in flight), or on IndexedDB a crash at a quiet point (the
+ * database reopened as the disk held it, without the close: test/helpers/idb-crash.ts), the
+ * reopened core must be exactly the fold: length,
  * fork, byte length, contiguous length, tree hash (recomputed from the model's blocks), a valid
  * signature, every block not cleared equal and every cleared one absent. Every rejection must be
  * a HypercoreError with a known code that the situation allows (storage codes only after a fault
@@ -59,6 +61,7 @@ import { MemoryDirectory } from '../../src/storage/memory.js'
 import { fileStorage, fileStorageId } from '../../src/storage/file.node.js'
 import type { Callback, RandomAccessStorage, StorageInput, StorageStat } from '../../src/storage/types.js'
 import { abortSoon, abortWith } from '../helpers/idb-fault.js'
+import { copyDatabase } from '../helpers/idb-crash.js'
 
 export type StorageKind = 'idb' | 'memory' | 'file'
 
@@ -340,6 +343,8 @@ interface Place {
   describe: string
   /** What the root core is opened on (a reopen may get a new object naming the same place). */
   open (rng: Rng): StorageInput
+  /** IndexedDB: the page dies now; later opens see a copy of the database as it is at this moment. */
+  crash?: () => Promise<void>
   /** What a joining `new Hypercore(…)` is given. */
   join (rng: Rng): StorageInput
   cleanup (): Promise<void>
@@ -357,12 +362,21 @@ function makePlace (kind: StorageKind, seed: number, rng: Rng, faults: Faults): 
       onTransaction: (tx, mode) => faults.onIdbTransaction(tx, mode)
     }
     let db = new IdbStorage(name, opts)
+    let current = name
+    const names = [name]
     return {
       kind,
       describe: `IndexedDB "${name}" pageSize ${opts.pageSize} cachePages ${opts.cachePages}`,
-      open: r => r.chance(0.5) ? db : (db = new IdbStorage(name, opts)),
-      join: r => r.chance(0.5) ? db : new IdbStorage(name, opts),
-      cleanup: async () => { await new IdbStorage(name).destroy() }
+      open: r => r.chance(0.5) ? db : (db = new IdbStorage(current, opts)),
+      join: r => r.chance(0.5) ? db : new IdbStorage(current, opts),
+      crash: async () => {
+        const next = `${name}-crash${names.length}`
+        await copyDatabase(current, next)
+        names.push(next)
+        current = next
+        db = new IdbStorage(current, opts)
+      },
+      cleanup: async () => { for (const n of names) await new IdbStorage(n).destroy() }
     }
   }
   if (kind === 'memory') {
@@ -1438,6 +1452,10 @@ export class Fuzz {
       if (!this.fatal) await this.verify(this.open(true)[0]!, 'live core at the end of the phase')
       this.faults.enabled = enabled
       this.check()
+      if (!this.fatal && this.place.crash !== undefined && this.rng.chance(0.4)) {
+        this.note('end of phase: crash (the next open reads the database as it is now, not closed)')
+        await this.place.crash()
+      }
     }
     await this.closeAll()
     this.advance()

@@ -6,13 +6,15 @@
  * Browser-safe: the same cases run in Node on fake-indexeddb and in Chromium and Firefox.
  *
  * A crash is a copy of every record of the database, taken while the adapter still has it
- * open, into a new database: what reached the disk, without anything the close would write.
+ * open, into a new database (test/helpers/idb-crash.ts): what reached the disk, without
+ * anything the close would write.
  */
 import { promisifyRequest } from 'idb-keyval'
 import { bytesEqual, deepEqual, equal, ok, rejectsWithCode, type SuiteCase } from '../helpers/assert.js'
 import { IdbStorage } from '../../src/storage/indexeddb/database.js'
 import { promisify, type StoragePromises } from '../../src/storage/promises.js'
 import { abortSoon } from '../helpers/idb-fault.js'
+import { copyDatabase } from '../helpers/idb-crash.js'
 
 export interface IdbJournalCaseContext { prefix: string }
 type Case = SuiteCase<IdbJournalCaseContext>
@@ -55,15 +57,8 @@ function countRequests (db: IdbStorage): Array<{ puts: number, deletes: number }
 
 /** A new database holding a copy of every record `db` has stored right now: the disk after a crash. */
 async function crashImage (ctx: IdbJournalCaseContext, db: IdbStorage): Promise<string> {
-  const [keys, values] = await db.connection.run('readonly', s => Promise.all([promisifyRequest(s.getAllKeys()), promisifyRequest(s.getAll())]))
   const name = dbName(ctx) + '-crashed'
-  const open = indexedDB.open(name, 1)
-  open.onupgradeneeded = () => { open.result.createObjectStore(db.connection.storeName) }
-  const raw = await promisifyRequest(open)
-  const tx = raw.transaction(db.connection.storeName, 'readwrite')
-  keys.forEach((k, i) => tx.objectStore(db.connection.storeName).put(values[i], k))
-  await new Promise<void>((resolve, reject) => { tx.oncomplete = () => resolve(); tx.onabort = () => reject(tx.error) })
-  raw.close()
+  await copyDatabase(db.name, name, db.connection.storeName)
   return name
 }
 
