@@ -80,18 +80,18 @@ export class IdbConnection {
    * store once and runs `fn` again in a fresh transaction (`fn` must be re-runnable); the
    * meta guard then tells a reopened old database from a new one.
    */
-  async run<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
+  run<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
+    return this._attempt(mode, fn).catch((err: unknown) => this._retry(mode, fn, err))
+  }
+
+  private async _retry<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>, err: unknown): Promise<T> {
+    if (isDatabaseReplaced(err) || !isLostConnection(err)) throw mapIdbError(err)
+    this._drop()
     try {
       return await this._attempt(mode, fn)
-    } catch (err) {
-      if (isDatabaseReplaced(err) || !isLostConnection(err)) throw mapIdbError(err)
-      this._drop()
-      try {
-        return await this._attempt(mode, fn)
-      } catch (err2) {
-        if (isLostConnection(err2)) this._drop() // the next operation starts from a fresh store
-        throw mapIdbError(err2)
-      }
+    } catch (err2) {
+      if (isLostConnection(err2)) this._drop() // the next operation starts from a fresh store
+      throw mapIdbError(err2)
     }
   }
 
@@ -131,51 +131,73 @@ export class IdbConnection {
   }
 
   private _attempt<T> (mode: IDBTransactionMode, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
+    // The connection we hold: the transaction is made now, not a promise hop later. One closed
+    // under us throws here, and the store's own path below reopens it.
+    const db = this._db
+    if (db !== null && this._store !== null) {
+      let store: IDBObjectStore | null = null
+      try {
+        store = db.transaction(this.storeName, mode).objectStore(this.storeName)
+      } catch {}
+      if (store !== null) {
+        try {
+          return this._inTransaction(mode, store, fn)
+        } catch (err) {
+          return Promise.reject(err)
+        }
+      }
+    }
     if (this._store === null) {
       this._store = createStore(this.dbName, this.storeName)
       this.opens++
     }
-    return this._store(mode, (store) => {
-      const tx = store.transaction
-      this._adopt(tx.db)
-      // The hook sees the transaction first, so its listeners run before ours resolve anything.
-      if (this.onTransaction !== null) this.onTransaction(tx, mode)
-      const done = transactionDone(tx)
-      let checked: Promise<void> = Promise.resolve()
-      let checking = false
-      let result: T | Promise<T>
-      try {
-        if (this._guard !== null && tx.db !== this._checkedDb) {
-          const db = tx.db
-          checking = true
-          checked = checkMeta(store, this._metaKey, this._guard).then(() => { this._checkedDb = db })
-        }
-        result = fn(store)
-        // Every request of a synchronous `fn` is issued: commit now rather than when this task
-        // ends (what runs after us in the task would delay the commit). Not while the guard's
-        // read may still have to abort the transaction.
-        if (mode === 'readwrite' && !checking && !(result instanceof Promise) && typeof tx.commit === 'function') {
-          try { tx.commit() } catch {} // not active any more: its abort event reports why
-        }
-      } catch (err) {
-        try { tx.abort() } catch {}
-        // A request on an already-aborted transaction throws TransactionInactiveError; the
-        // transaction's own abort reason (e.g. QuotaExceededError) is the real fault then.
-        const name = (err as { name?: string } | null)?.name
-        if (name === 'TransactionInactiveError') return checked.then(() => done).then(() => { throw err })
-        done.catch(() => {})
-        checked.catch(() => {})
-        throw err
+    return this._store(mode, store => this._inTransaction(mode, store, fn))
+  }
+
+  private _inTransaction<T> (mode: IDBTransactionMode, store: IDBObjectStore, fn: (store: IDBObjectStore) => T | Promise<T>): Promise<T> {
+    const tx = store.transaction
+    this._adopt(tx.db)
+    // The hook sees the transaction first, so its listeners run before ours resolve anything.
+    if (this.onTransaction !== null) this.onTransaction(tx, mode)
+    const done = transactionDone(tx)
+    let checked: Promise<void> = Promise.resolve()
+    let checking = false
+    let result: T | Promise<T>
+    try {
+      if (this._guard !== null && tx.db !== this._checkedDb) {
+        const db = tx.db
+        checking = true
+        checked = checkMeta(store, this._metaKey, this._guard).then(() => { this._checkedDb = db })
       }
-      // The guard's verdict comes first: it aborts the transaction, whose abort event would
-      // otherwise report a plain AbortError.
-      return checked.then(() => Promise.all([result, done])).then(([r]) => r, (err: unknown) => {
-        done.catch(() => {})
-        return Promise.resolve(result).catch(() => {}).then(() => { throw err })
-      })
+      result = fn(store)
+      // Every request of a synchronous `fn` is issued: commit now rather than when this task
+      // ends (what runs after us in the task would delay the commit). Not while the guard's
+      // read may still have to abort the transaction.
+      if (mode === 'readwrite' && !checking && !(result instanceof Promise) && typeof tx.commit === 'function') {
+        try { tx.commit() } catch {} // not active any more: its abort event reports why
+      }
+    } catch (err) {
+      try { tx.abort() } catch {}
+      // A request on an already-aborted transaction throws TransactionInactiveError; the
+      // transaction's own abort reason (e.g. QuotaExceededError) is the real fault then.
+      const name = (err as { name?: string } | null)?.name
+      if (name === 'TransactionInactiveError') return checked.then(() => done).then(() => { throw err })
+      done.catch(() => {})
+      checked.catch(() => {})
+      throw err
+    }
+    // Nothing to wait for but the transaction (the usual commit): its outcome is the result.
+    if (!checking && !(result instanceof Promise)) return done.then(() => result as T)
+    // The guard's verdict comes first: it aborts the transaction, whose abort event would
+    // otherwise report a plain AbortError.
+    return checked.then(() => Promise.all([result, done])).then(([r]) => r, (err: unknown) => {
+      done.catch(() => {})
+      return Promise.resolve(result).catch(() => {}).then(() => { throw err })
     })
   }
 }
+
+
 
 /** Reads the meta record first thing in the transaction; aborts it (nothing applies) if the guard refuses. */
 function checkMeta (store: IDBObjectStore, key: IDBValidKey, guard: MetaGuard): Promise<void> {
