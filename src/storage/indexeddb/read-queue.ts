@@ -12,16 +12,18 @@
  * Writes go first. Transactions on one store run in the order they were created, so with
  * readers and a writer both busy they would alternate and every commit would wait for a read.
  * Instead a read transaction is not started while a commit is pending or in flight, unless
- * reads have already waited for WRITES_BEFORE_READ commits: a commit then waits for a read at
- * most once in that many, and readers still get a turn (their transaction takes every read
- * asked for meanwhile). A read starts at the next task, not the next microtask, so a writer
+ * the waiting reads have waited READ_MAX_WAIT_MS: readers still get a turn that often (their
+ * transaction takes every read asked for meanwhile), and a busy writer loses at most about
+ * one read transaction's time in that many milliseconds, however short its commits are (a
+ * count of commits would let readers take a third of the time of a writer committing single
+ * appends). A read starts at the next task, not the next microtask, so a writer
  * reacting to its last commit (an `await append()` loop) issues its next write first.
  */
 import type { PageRecord } from './batch.js'
 import { nextMacrotask } from './tick.js'
 
-/** Commits that may go ahead of waiting reads (see the top of this file). */
-const WRITES_BEFORE_READ = 5
+/** How long waiting reads let a busy writer go first (see the top of this file). */
+const READ_MAX_WAIT_MS = 4
 
 /** Runs `fn` in one read-only transaction (the connection's `run`). */
 export type ReadOnlyRunner = <T>(fn: (store: IDBObjectStore) => Promise<T>) => Promise<T>
@@ -48,18 +50,17 @@ export class ReadQueue {
   private _queued: Wanted[] = []
   private _inflight = false
   private _scheduled = false
-  /** Commits that completed while reads were waiting. */
-  private _yielded = 0
+  /** When the reads waiting now started to wait for a busy writer (null: none waits). */
+  private _waitingSince: number | null = null
 
   constructor (run: ReadOnlyRunner, writes: WriteState = { busy: () => false }) {
     this._run = run
     this._writes = writes
   }
 
-  /** A commit completed: waiting reads may go now (or after a few more, see the top). */
+  /** A commit completed: waiting reads may go now (or after waiting longer, see the top). */
   committed (): void {
     if (this._queued.length === 0 || this._inflight) return
-    this._yielded++
     this._schedule()
   }
 
@@ -81,8 +82,12 @@ export class ReadQueue {
   private _next (): void {
     if (this._inflight || this._queued.length === 0) return
     const urgent = this._queued.some(w => w.urgent)
-    if (!urgent && this._writes.busy() && this._yielded < WRITES_BEFORE_READ) return // `committed` calls again
-    this._yielded = 0
+    if (!urgent && this._writes.busy()) {
+      const now = performance.now()
+      if (this._waitingSince === null) this._waitingSince = now
+      if (now - this._waitingSince < READ_MAX_WAIT_MS) return // `committed` calls again
+    }
+    this._waitingSince = null
     const batch = this._queued
     this._queued = []
     this._inflight = true
