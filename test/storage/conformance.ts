@@ -11,6 +11,7 @@
 import { bytesEqual, deepEqual, equal, ok, rejectsWithCode, type SuiteCase } from '../helpers/assert.js'
 import { promisify, type StoragePromises } from '../../src/storage/promises.js'
 import type { RandomAccessStorage } from '../../src/storage/types.js'
+import { seededBytes as bytes } from '../helpers/bytes.js'
 
 export interface Quirks {
   /** random-access-memory: `del` only drops whole (1 MiB) pages; bytes in partial pages stay. */
@@ -75,16 +76,6 @@ function c (name: string, body: Body): Case {
       }
     }
   }
-}
-
-function bytes (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
 }
 
 function text (s: string): Uint8Array {

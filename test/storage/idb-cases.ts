@@ -15,6 +15,7 @@ import { toStorageFactory } from '../../src/storage/factory.js'
 import { promisify, type StoragePromises } from '../../src/storage/promises.js'
 import type { ErrorCode } from '../../src/errors.js'
 import { abortSoon, abortWith } from '../helpers/idb-fault.js'
+import { seededBytes as bytes } from '../helpers/bytes.js'
 
 export interface IdbCaseContext { prefix: string }
 type Case = SuiteCase<IdbCaseContext>
@@ -22,16 +23,6 @@ type Case = SuiteCase<IdbCaseContext>
 let seq = 0
 function dbName (ctx: IdbCaseContext): string {
   return `${ctx.prefix}-${Date.now()}-${seq++}`
-}
-
-function bytes (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
 }
 
 /** Replaces `obj[key]` until `restore()`; the replacement gets the original as its first argument. */

@@ -15,22 +15,13 @@ import { IdbStorage } from '../../src/storage/indexeddb/database.js'
 import { promisify, type StoragePromises } from '../../src/storage/promises.js'
 import { abortSoon } from '../helpers/idb-fault.js'
 import { copyDatabase } from '../helpers/idb-crash.js'
+import { seededBytes as bytes } from '../helpers/bytes.js'
 
 export interface IdbJournalCaseContext { prefix: string }
 type Case = SuiteCase<IdbJournalCaseContext>
 
 let seq = 0
 const dbName = (ctx: IdbJournalCaseContext): string => `${ctx.prefix}-journal-${Date.now()}-${seq++}`
-
-function bytes (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 const isJournalKey = (k: IDBValidKey): boolean => Array.isArray(k) && k[0] === 2
 const isPageKey = (name: string) => (k: IDBValidKey): boolean => Array.isArray(k) && k[0] === name && (k[1] as number) >= 0
