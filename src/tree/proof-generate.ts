@@ -58,7 +58,16 @@ export async function generateProof (tree: MerkleTree, req: ProofRequest, readBl
   if (target && flat.rightSpan(target.index) >= to) throw HypercoreError.BAD_ARGUMENT(`node ${target.index} is outside the proven tree`)
   // The node holding the seeked byte (§3.2 "Seek proofs"); proven like a hash target.
   // Like hypercore 10, the seek walks the whole local tree; a node past `to` gets no proof.
-  let seekTarget: Target | null = req.seek ? { index: await seekNode(tree, head, req.seek.bytes, req.seek.padding), includeSelf: true } : null
+  let seekTarget: Target | null = null
+  if (req.seek && up && !req.block && !req.hash) {
+    // A seek beside an upgrade alone is answered in the upgraded tree (hypercore 10's choice,
+    // checked in test/tree/hypercore-diff): a byte past it gets no proof, the byte just past
+    // its end is proven by its last root, and byte 0 by its first.
+    const index = await seekNode(tree, to, req.seek.bytes, req.seek.padding, true)
+    if (index !== null) seekTarget = { index, includeSelf: true }
+  } else if (req.seek) {
+    seekTarget = { index: (await seekNode(tree, head, req.seek.bytes, req.seek.padding, false))!, includeSelf: true }
+  }
   if (seekTarget && flat.rightSpan(seekTarget.index) >= to) seekTarget = null
 
   let targetNodes: TreeNode[] | null = null
@@ -166,18 +175,22 @@ async function upgradeNodes (get: NodeGetter, from: number, to: number, target: 
 
 /**
  * The node a seek proof is about, in the tree of `to/2` blocks: the lowest stored node that
- * holds user byte `bytes`, where — as hypercore 10's proof side does (checked in
- * test/tree/hypercore-diff) — a node whose size equals the bytes left is itself the answer
- * (the byte is the first one after it). That differs from `MerkleTree.seek`, which answers
- * with the block the byte is in.
+ * holds user byte `bytes`. Two rules, each hypercore 10's (checked against it in
+ * test/tree/hypercore-diff and test/tree/seek-proof-diff):
+ * - beside a block or hash, a byte at a boundary belongs to the node after it;
+ * - beside an upgrade alone (`upgraded`), a node whose size equals the bytes left is itself
+ *   the answer (the byte is the first one after it), byte 0 is answered by the first root,
+ *   and a byte past the tree gets no node (null) rather than an error.
+ * Either differs from `MerkleTree.seek`, which answers with the block the byte is in.
  */
-async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: number): Promise<number> {
+async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: number, upgraded: boolean): Promise<number | null> {
   if (!isUint(bytes) || !isUint(padding)) throw HypercoreError.BAD_ARGUMENT('bad seek request')
   for (const rootIndex of flat.fullRoots(to / 2)) {
+    if (upgraded && bytes === 0) return rootIndex
     const root = await tree.getNode(rootIndex)
     const size = root.size - padding * flat.leafCount(rootIndex)
-    if (bytes === size) return rootIndex
-    if (bytes > size) {
+    if (upgraded && bytes === size) return rootIndex
+    if (bytes >= size) {
       bytes -= size
       continue
     }
@@ -187,7 +200,7 @@ async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: n
       const l = await tree.get(left)
       if (l === null) return i
       const leftSize = l.size - padding * flat.leafCount(left)
-      if (bytes === leftSize) return left
+      if (upgraded && bytes === leftSize) return left
       if (bytes < leftSize) {
         i = left
       } else {
@@ -198,6 +211,7 @@ async function seekNode (tree: MerkleTree, to: number, bytes: number, padding: n
     }
     return i
   }
+  if (upgraded) return null
   throw HypercoreError.BAD_ARGUMENT('seek is out of bounds')
 }
 
