@@ -13,42 +13,20 @@
  * split key, responder tx = second. Everything is deterministic given the static and ephemeral
  * key pairs, which is what the transcript vectors rely on.
  *
- * Any malformed or unauthenticated message throws INVALID_HANDSHAKE and leaves the handshake
- * failed: every later call throws the same error.
+ * What every call checks, the split and the failure rules are ./pattern.ts's.
  */
-import b4a from 'b4a'
 import { HypercoreError } from '../../errors.js'
 import type { KeyPair } from '../../crypto/index.js'
-import { DH_LEN, assertKeyPair, dh, generateKeyPair } from './dh.js'
-import { SymmetricState, TAGLEN } from './symmetric-state.js'
+import { DH_LEN, dh } from './dh.js'
+import { ENC_KEY_LEN, NoisePattern, type PatternOptions } from './pattern.js'
+import { TAGLEN, type SymmetricState } from './symmetric-state.js'
 
 /** "Noise_XX_Ed25519_ChaChaPoly_BLAKE2b" as bytes (35). */
 export const PROTOCOL_NAME = new TextEncoder().encode('Noise_XX_Ed25519_ChaChaPoly_BLAKE2b')
 
-/** What a finished handshake hands to the transport (spec §5.3 "Split"). */
-export interface HandshakeResult {
-  isInitiator: boolean
-  /** Our sending key (32 bytes). */
-  tx: Uint8Array
-  /** Our receiving key (32 bytes). */
-  rx: Uint8Array
-  /** The final Noise `h` (64 bytes): identifies this session (stream ids, capabilities). */
-  handshakeHash: Uint8Array
-  /** Our static public key. */
-  publicKey: Uint8Array
-  /** The peer's static public key, authenticated by the handshake. */
-  remotePublicKey: Uint8Array
-}
+export type { HandshakeResult } from './pattern.js'
 
-export interface NoiseHandshakeOptions {
-  /** A fixed ephemeral key pair (tests and transcript vectors). Default: a fresh random one. */
-  ephemeral?: KeyPair
-  /** Prologue bytes mixed into h before the first message. Hypercore's is empty. */
-  prologue?: Uint8Array
-}
-
-const EMPTY = new Uint8Array(0)
-const ENC_KEY_LEN = DH_LEN + TAGLEN
+export interface NoiseHandshakeOptions extends PatternOptions {}
 
 /** Size of message `index` (0, 1, 2) of XX carrying a payload of `payloadLength` bytes. */
 export function messageLength (index: number, payloadLength = 0): number {
@@ -60,44 +38,11 @@ export function messageLength (index: number, payloadLength = 0): number {
   }
 }
 
-export class NoiseHandshake {
-  readonly isInitiator: boolean
-  /** Result once the third message is through, else null. */
-  result: HandshakeResult | null = null
-
-  private readonly _s: KeyPair
-  private _e: KeyPair | null
-  /** Whether we generated the ephemeral (then we wipe it); a given one belongs to the caller. */
-  private _ownsE: boolean
-  private _re: Uint8Array | null = null
+export class NoiseHandshake extends NoisePattern {
   private _rs: Uint8Array | null = null
-  private _state: SymmetricState | null
-  /** Messages sent or received so far (0..3). */
-  private _index = 0
-  private _failed: HypercoreError | null = null
 
   constructor (isInitiator: boolean, staticKeyPair: KeyPair, opts: NoiseHandshakeOptions = {}) {
-    if (typeof isInitiator !== 'boolean') throw HypercoreError.BAD_ARGUMENT('isInitiator must be a boolean')
-    assertKeyPair(staticKeyPair, 'staticKeyPair')
-    if (opts.ephemeral !== undefined) assertKeyPair(opts.ephemeral, 'ephemeral')
-    const prologue = opts.prologue ?? EMPTY
-    if (!(prologue instanceof Uint8Array)) throw HypercoreError.BAD_ARGUMENT('prologue must be a Uint8Array')
-    this.isInitiator = isInitiator
-    this._s = staticKeyPair
-    this._e = opts.ephemeral ?? null
-    this._ownsE = this._e === null
-    this._state = new SymmetricState(PROTOCOL_NAME)
-    // The prologue is mixed in even when empty (h = BLAKE2b-512(h)), spec §5.3.
-    this._state.mixHash(prologue)
-  }
-
-  /** True once all three messages went through. */
-  get complete (): boolean { return this.result !== null }
-
-  /** True when the next step is `send()` (false: waiting for `recv()`, or complete). */
-  get isMyTurn (): boolean {
-    if (this.complete || this._failed !== null) return false
-    return (this._index % 2 === 0) === this.isInitiator
+    super(PROTOCOL_NAME, 3, isInitiator, staticKeyPair, opts)
   }
 
   /** Messages processed so far: 0..3. */
@@ -106,114 +51,49 @@ export class NoiseHandshake {
   /** Expected length of the next incoming message when it carries an empty payload (Hypercore's case). */
   get nextMessageLength (): number { return messageLength(this._index) }
 
-  /** Writes the next handshake message (unframed). */
-  send (payload: Uint8Array = EMPTY): Uint8Array {
-    if (!(payload instanceof Uint8Array)) throw HypercoreError.BAD_ARGUMENT('payload must be a Uint8Array')
-    const st = this._live()
-    if (!this.isMyTurn) throw HypercoreError.INVALID_OPERATION('not our turn to send a handshake message')
-    const parts: Uint8Array[] = []
-    switch (this._index) {
-      case 0: { // -> e
-        const e = this._ephemeral()
-        parts.push(e.publicKey)
-        st.mixHash(e.publicKey)
-        break
-      }
-      case 1: { // <- e, ee, s, es
-        const e = this._ephemeral()
-        parts.push(e.publicKey)
-        st.mixHash(e.publicKey)
-        st.mixKey(dh(e.secretKey, this._re!))
-        parts.push(st.encryptAndHash(this._s.publicKey))
-        st.mixKey(dh(this._s.secretKey, this._re!))
-        break
-      }
-      default: { // -> s, se
-        parts.push(st.encryptAndHash(this._s.publicKey))
-        st.mixKey(dh(this._s.secretKey, this._re!))
-        break
-      }
+  protected _writeTokens (st: SymmetricState): Uint8Array[] {
+    if (this._index === 2) { // -> s, se
+      const s = st.encryptAndHash(this._s.publicKey)
+      st.mixKey(dh(this._s.secretKey, this._re!))
+      return [s]
     }
-    parts.push(st.encryptAndHash(payload))
-    this._advance()
-    return b4a.concat(parts)
-  }
-
-  /** Reads the peer's next handshake message (unframed) and returns its payload. */
-  recv (message: Uint8Array): Uint8Array {
-    if (!(message instanceof Uint8Array)) throw HypercoreError.BAD_ARGUMENT('message must be a Uint8Array')
-    const st = this._live()
-    if (this.complete || this.isMyTurn) throw this._fail(HypercoreError.INVALID_HANDSHAKE('unexpected handshake message'))
-    if (message.byteLength < messageLength(this._index, 0)) {
-      throw this._fail(HypercoreError.INVALID_HANDSHAKE(`handshake message ${this._index + 1} is too short (${message.byteLength} bytes)`))
+    const e = this._ephemeral() // -> e (msg 1), <- e, ee, s, es (msg 2)
+    const parts = [e.publicKey]
+    st.mixHash(e.publicKey)
+    if (this._index === 1) {
+      st.mixKey(dh(e.secretKey, this._re!))
+      parts.push(st.encryptAndHash(this._s.publicKey))
+      st.mixKey(dh(this._s.secretKey, this._re!))
     }
-    try {
-      let off = 0
-      if (this._index === 0 || this._index === 1) { // e
-        this._re = message.slice(0, DH_LEN)
-        off = DH_LEN
-        st.mixHash(this._re)
-      }
-      if (this._index === 1) { // ee, s, es
-        const e = this._ephemeral()
-        st.mixKey(dh(e.secretKey, this._re!))
-        this._rs = st.decryptAndHash(message.subarray(off, off + ENC_KEY_LEN))
-        off += ENC_KEY_LEN
-        st.mixKey(dh(e.secretKey, this._rs))
-      } else if (this._index === 2) { // s, se
-        this._rs = st.decryptAndHash(message.subarray(0, ENC_KEY_LEN))
-        off = ENC_KEY_LEN
-        st.mixKey(dh(this._ephemeral().secretKey, this._rs))
-      }
-      const payload = st.decryptAndHash(message.subarray(off))
-      this._advance()
-      return payload
-    } catch (err) {
-      throw this._fail(HypercoreError.is(err) ? err : HypercoreError.INVALID_HANDSHAKE('handshake message rejected', err))
+    return parts
+  }
+
+  protected _readTokens (st: SymmetricState, message: Uint8Array): number {
+    let off = 0
+    if (this._index === 0 || this._index === 1) { // e
+      this._re = message.slice(0, DH_LEN)
+      off = DH_LEN
+      st.mixHash(this._re)
     }
-  }
-
-  /** Wipes every secret this handshake still holds. Idempotent. */
-  destroy (): void {
-    this._state?.destroy()
-    this._state = null
-    if (this._e !== null && this._ownsE) this._e.secretKey.fill(0)
-    this._e = null
-  }
-
-  private _live (): SymmetricState {
-    if (this._failed !== null) throw this._failed
-    if (this._state === null) throw HypercoreError.INVALID_OPERATION(this.complete ? 'handshake already complete' : 'handshake destroyed')
-    return this._state
-  }
-
-  private _ephemeral (): KeyPair {
-    if (this._e === null) {
-      if (this._state === null) throw HypercoreError.INVALID_OPERATION('handshake destroyed')
-      this._e = generateKeyPair()
-      this._ownsE = true
+    if (this._index === 1) { // ee, s, es
+      const e = this._ephemeral()
+      st.mixKey(dh(e.secretKey, this._re!))
+      this._rs = st.decryptAndHash(message.subarray(off, off + ENC_KEY_LEN))
+      off += ENC_KEY_LEN
+      st.mixKey(dh(e.secretKey, this._rs))
+    } else if (this._index === 2) { // s, se
+      this._rs = st.decryptAndHash(message.subarray(0, ENC_KEY_LEN))
+      off = ENC_KEY_LEN
+      st.mixKey(dh(this._ephemeral().secretKey, this._rs))
     }
-    return this._e
+    return off
   }
 
-  private _advance (): void {
-    if (++this._index < 3) return
-    const st = this._state!
-    const [k1, k2] = st.split()
-    this.result = {
-      isInitiator: this.isInitiator,
-      tx: this.isInitiator ? k1 : k2,
-      rx: this.isInitiator ? k2 : k1,
-      handshakeHash: st.handshakeHash,
-      publicKey: this._s.publicKey,
-      remotePublicKey: this._rs!
-    }
-    this.destroy()
+  protected _minLength (index: number): number {
+    return messageLength(index)
   }
 
-  private _fail (err: HypercoreError): HypercoreError {
-    this._failed = err
-    this.destroy()
-    return err
+  protected _remoteStatic (): Uint8Array {
+    return this._rs!
   }
 }
