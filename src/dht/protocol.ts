@@ -13,6 +13,7 @@
  */
 import c from 'compact-encoding'
 import { HypercoreError } from '../errors.js'
+import { CLOSE } from '../signaling/protocol.js'
 import { readBuffer, readFixed, readRest, readString, readUint, type State } from '../wire/codec.js'
 
 /** Message type numbers. 1–15 page → relay, 16–31 relay → page, 32+ either way. */
@@ -46,20 +47,14 @@ export const JOIN_CLIENT = 2
 export const SIGN_ANNOUNCE = 0
 export const SIGN_UNANNOUNCE = 1
 
-/** Close codes of the relay endpoint (4000–4999 is RFC 6455's application range); shared with signaling's where they mean the same. */
+/**
+ * Close codes of the relay endpoint: signaling's (4000–4999 is RFC 6455's application range),
+ * which mean the same here, plus one of the relay's own.
+ */
 export const RELAY_CLOSE = {
-  GOING_AWAY: 1001,
-  MESSAGE_TOO_BIG: 1009,
-  BAD_MESSAGE: 4000,
-  HELLO_REQUIRED: 4001,
-  TOO_MANY_TOPICS: 4002,
-  SERVER_FULL: 4003,
-  REPLACED: 4004,
-  SLOW_CONSUMER: 4005,
-  AUTH_FAILED: 4006,
+  ...CLOSE,
   /** More connections (streams) or pending handshakes at once than the relay allows. */
-  TOO_MANY_STREAMS: 4007,
-  RATE_LIMITED: 4029
+  TOO_MANY_STREAMS: 4007
 } as const
 
 /** Most bytes of a `DATA` message's payload either side sends (the rest of a 64 KiB message is headroom). */
