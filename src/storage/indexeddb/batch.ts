@@ -185,6 +185,10 @@ export class PageCache {
     if (this._map.size > this._max) this._map.delete(this._map.keys().next().value as string)
   }
 
+  delete (name: string, page: number): void {
+    this._map.delete(name + '\u0000' + page)
+  }
+
   drop (name: string, lo: number, hi: number): void {
     for (const [key, e] of this._map) if (e.name === name && e.page >= lo && e.page <= hi) this._map.delete(key)
   }

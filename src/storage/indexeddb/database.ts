@@ -49,7 +49,7 @@ import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY
 import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
 import { lockName, tryLock, type HeldLock } from './lock.js'
-import { JOURNAL_RANGE_HI, JOURNAL_RANGE_LO, Journal, pageKey, pagesOf, type JournalRecord } from './journal.js'
+import { JOURNAL_KEY, JOURNAL_RANGE_HI, JOURNAL_RANGE_LO, Journal, pageKey, pagesOf, type JournalRecord } from './journal.js'
 import { ReadQueue } from './read-queue.js'
 import { nextMacrotask } from './tick.js'
 
@@ -793,7 +793,7 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
     if (journal !== null) {
       committing = this.connection.run('readwrite', store => {
         if (meta !== null) store.put(meta, META_KEY)
-        store.put(journal, [JOURNAL_RANGE_LO[0], journal.q])
+        store.put(journal, [JOURNAL_KEY, journal.q])
       })
     } else {
       const sizes = this._sizesToWrite(batch)
@@ -836,21 +836,28 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       this._meta = { state: 'stored', record: meta }
       this._guard()
     }
-    if (journal !== null) {
-      this._journal.committed(journal, batch, (f, page) => { const p = f.pages.get(page)!; return p.buf.subarray(0, p.len) })
-      for (const [name, f] of batch.files) {
-        for (const page of f.pages.keys()) {
-          this._cache.drop(name, page, page) // the journal holds its newest bytes now
-          this._markStale(name, page, page)
-        }
-        this._sizes.set(name, f.size)
+    if (journal !== null) this._journaledCommitted(batch, journal)
+    else this._pagesCommitted(batch)
+    this._inflight = null
+    batch.resolve()
+    if (this._pending !== null) this._kick() // group commit: what came in meanwhile goes now
+    this._reads.committed()
+  }
+
+  /** A batch stored as a journal record: its pages are journaled now (their newest bytes live there, not in the cache). */
+  private _journaledCommitted (batch: Batch, journal: JournalRecord): void {
+    this._journal.committed(journal, batch, (f, page) => { const p = f.pages.get(page)!; return p.buf.subarray(0, p.len) })
+    for (const [name, f] of batch.files) {
+      for (const page of f.pages.keys()) {
+        this._cache.delete(name, page)
+        this._markStale(name, page, page)
       }
-      this._inflight = null
-      batch.resolve()
-      if (this._pending !== null) this._kick()
-      this._reads.committed()
-      return
+      this._sizes.set(name, f.size)
     }
+  }
+
+  /** A batch stored as pages (with a checkpoint of the journal, if it held any). */
+  private _pagesCommitted (batch: Batch): void {
     if (!this._journal.empty) this._journal.checkpointed((name, page, bytes) => this._cache.set(name, page, bytes))
     for (const [name, f] of batch.files) {
       for (const [lo, hi] of f.drops) {
@@ -864,10 +871,6 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
       if (f.unlinked) this._sizes.delete(name)
       else this._sizes.set(name, f.size)
     }
-    this._inflight = null
-    batch.resolve()
-    if (this._pending !== null) this._kick() // group commit: what came in meanwhile goes now
-    this._reads.committed()
   }
 
   private _markStale (name: string, lo: number, hi: number): void {

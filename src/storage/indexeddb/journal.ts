@@ -57,7 +57,7 @@ export class Journal {
 
   /** The newest bytes of a journaled page, or undefined if the page records alone tell. */
   lookup (name: string, page: number): Uint8Array | undefined {
-    return this._pages.get(key(name, page))?.bytes
+    return this._pages.get(pageKey(name, page))?.bytes
   }
 
   get empty (): boolean {
@@ -73,7 +73,7 @@ export class Journal {
       if (!f.journalable) return false
       for (const [page, p] of f.pages) {
         bytes += Math.max(0, p.hi - p.lo)
-        if (!this._pages.has(key(name, page))) newPages++
+        if (!this._pages.has(pageKey(name, page))) newPages++
       }
     }
     return bytes <= MAX_COMMIT_BYTES && this.bytes + bytes <= MAX_JOURNAL_BYTES && this._pages.size + newPages <= MAX_JOURNALED_PAGES
@@ -105,7 +105,7 @@ export class Journal {
     this.records++
     this.bytes += record.b.byteLength
     for (const [name, f] of batch.files) {
-      for (const page of f.pages.keys()) this._pages.set(key(name, page), { name, page, bytes: pageBytes(f, page) })
+      for (const page of f.pages.keys()) this._pages.set(pageKey(name, page), { name, page, bytes: pageBytes(f, page) })
     }
   }
 
@@ -154,7 +154,7 @@ export class Journal {
         const page = r.w[i + 1] as number
         const offset = r.w[i + 2] as number
         const length = r.w[i + 3] as number
-        const k = key(name, page)
+        const k = pageKey(name, page)
         const base = this._pages.get(k)?.bytes ?? stored.get(k) ?? null
         const bytes = grow(base, offset + length)
         bytes.set(r.b.subarray(at, at + length), offset)
@@ -174,16 +174,13 @@ export class Journal {
 export function pagesOf (records: JournalRecord[]): Array<[string, number]> {
   const seen = new Map<string, [string, number]>()
   for (const r of records) {
-    for (let i = 0; i < r.w.length; i += 4) seen.set(key(r.w[i] as string, r.w[i + 1] as number), [r.w[i] as string, r.w[i + 1] as number])
+    for (let i = 0; i < r.w.length; i += 4) seen.set(pageKey(r.w[i] as string, r.w[i + 1] as number), [r.w[i] as string, r.w[i + 1] as number])
   }
   return [...seen.values()]
 }
 
+/** A page's key in the journal's maps. */
 export function pageKey (name: string, page: number): string {
-  return key(name, page)
-}
-
-function key (name: string, page: number): string {
   return name + '\u0000' + page
 }
 
