@@ -265,6 +265,44 @@ export const idbJournalCases: Case[] = [
     }
   },
   {
+    name: 'journal: a malformed journal record fails the open with STORAGE_IO; nothing is replayed or written',
+    run: async ctx => {
+      const db = new IdbStorage(dbName(ctx), { pageSize: 4096 })
+      try {
+        const f = promisify(db.file('data'))
+        await f.write(0, bytes(100, 1))
+        await f.write(100, bytes(10, 2)) // a journal record
+        const image = await crashImage(ctx, db)
+        const bad = [
+          { q: 5, s: { data: 110 }, w: ['data', 0, 100, 10], b: new Uint8Array(9) }, // bytes do not add up
+          { q: 5, s: { data: 110 }, w: ['data', 0, 4090, 10], b: new Uint8Array(10) }, // past the page
+          { q: 5, s: { data: -1 }, w: [], b: new Uint8Array(0) }, // a negative size
+          'not a record'
+        ]
+        for (const [i, record] of bad.entries()) {
+          const name = `${image}-${i}`
+          await copyDatabase(image, name)
+          const raw = new IdbStorage(name)
+          await raw.connection.run('readwrite', s => { s.put(record, [2, 5]) })
+          await raw.connection.close()
+          const keysBefore = (await keysOf(raw)).length
+          await raw.connection.close()
+          const opened = new IdbStorage(name)
+          try {
+            await rejectsWithCode(() => promisify(opened.file('data')).read(0, 1), 'STORAGE_IO', `record ${i}`)
+          } finally {
+            await opened.close().catch(() => {})
+          }
+          equal((await keysOf(raw)).length, keysBefore, `record ${i}: nothing written`)
+          await raw.destroy()
+        }
+        await new IdbStorage(image).destroy()
+      } finally {
+        await db.destroy()
+      }
+    }
+  },
+  {
     name: 'journal: a format 2 database becomes format 3 at its first journaled commit; a newer format is refused with STORAGE_NOT_SUPPORTED',
     run: async ctx => {
       const db = new IdbStorage(dbName(ctx))

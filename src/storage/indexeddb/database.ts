@@ -49,7 +49,7 @@ import { Batch, FileChanges, MAX_PAGE, META_KEY, PageCache, SIZE_PAGE, SIZES_KEY
 import { IdbConnection, assertIndexedDB, databaseReplaced, deleteDatabase, isDatabaseReplaced, type TransactionHook } from './connection.js'
 import { IdbFile } from './file.js'
 import { lockName, tryLock, type HeldLock } from './lock.js'
-import { JOURNAL_KEY, JOURNAL_RANGE_HI, JOURNAL_RANGE_LO, Journal, pageKey, pagesOf, type JournalRecord } from './journal.js'
+import { JOURNAL_KEY, JOURNAL_RANGE_HI, JOURNAL_RANGE_LO, Journal, checkJournal, pageKey, pagesOf, type JournalRecord } from './journal.js'
 import { ReadQueue } from './read-queue.js'
 import { nextMacrotask } from './tick.js'
 
@@ -302,11 +302,13 @@ export class IdbStorage implements FileProvider, DurabilityGroup {
    */
   private async _loadMeta (): Promise<void> {
     const { meta, sizes, journal, pages } = await this.connection.run('readonly', async store => {
-      const [meta, sizes, journal] = await Promise.all([
+      const [meta, sizes, records] = await Promise.all([
         request<MetaRecord | undefined>(store.get(META_KEY)),
         request<SizesRecord | undefined>(store.get(SIZES_KEY)),
-        request<JournalRecord[]>(store.getAll(IDBKeyRange.bound(JOURNAL_RANGE_LO, JOURNAL_RANGE_HI)))
+        request<unknown[]>(store.getAll(IDBKeyRange.bound(JOURNAL_RANGE_LO, JOURNAL_RANGE_HI)))
       ])
+      if (records.length > 0 && meta === undefined) throw HypercoreError.STORAGE_IO('IndexedDB: a journal without a meta record; it was not replayed')
+      const journal = records.length > 0 ? checkJournal(records, name => pageSizeOf(meta!, name)) : []
       const wanted = journal.length > 0 ? pagesOf(journal) : []
       const stored = await Promise.all(wanted.map(([name, page]) => request<PageRecord | undefined>(store.get([name, page]))))
       const pages = new Map<string, Uint8Array | null>()

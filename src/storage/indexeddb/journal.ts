@@ -25,6 +25,7 @@
  * a newer record only through a checkpoint, which deletes it: no range is ever applied over
  * bytes written after it.
  */
+import { HypercoreError } from '../../errors.js'
 import type { Batch, FileChanges } from './batch.js'
 
 /** Journal records are keyed `[JOURNAL_KEY, seq]`: an array key starting with a number sorts apart from `[file, page]`. */
@@ -168,6 +169,36 @@ export class Journal {
     }
     return sizes
   }
+}
+
+/**
+ * The stored journal records, checked before anything is replayed: a record this library did
+ * not write (another version, a damaged database) fails the open with STORAGE_IO instead of
+ * replaying garbage. `pageSize` gives each file's page size (ranges stay inside a page).
+ */
+export function checkJournal (records: unknown[], pageSize: (name: string) => number): JournalRecord[] {
+  for (const r of records) {
+    if (!isJournalRecord(r, pageSize)) throw HypercoreError.STORAGE_IO('IndexedDB: a journal record of this database is malformed; it was not replayed')
+  }
+  return records as JournalRecord[]
+}
+
+function isJournalRecord (r: unknown, pageSize: (name: string) => number): boolean {
+  if (typeof r !== 'object' || r === null) return false
+  const { q, s, w, b } = r as Partial<JournalRecord>
+  if (!isUint(q) || typeof s !== 'object' || s === null || !Array.isArray(w) || w.length % 4 !== 0 || !(b instanceof Uint8Array)) return false
+  if (!Object.values(s).every(isUint)) return false
+  let bytes = 0
+  for (let i = 0; i < w.length; i += 4) {
+    const [name, page, offset, length] = w.slice(i, i + 4)
+    if (typeof name !== 'string' || !isUint(page) || !isUint(offset) || !isUint(length) || offset + length > pageSize(name)) return false
+    bytes += length
+  }
+  return bytes === b.byteLength
+}
+
+function isUint (n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 }
 
 /** The `[file, page]` records the journal ranges of `records` apply to. */
