@@ -77,8 +77,12 @@ function wireShareForm (): void {
     if ($<HTMLInputElement>('ds-title').value === '' && first !== undefined) $<HTMLInputElement>('ds-title').value = folder !== undefined && folder !== '' ? folder : first.name
     $<HTMLButtonElement>('btn-share').disabled = picked.length === 0
   }
-  $<HTMLInputElement>('pick-files').onchange = e => onPick(e.target as HTMLInputElement)
-  $<HTMLInputElement>('pick-folder').onchange = e => onPick(e.target as HTMLInputElement)
+  for (const id of ['pick-files', 'pick-folder']) {
+    const input = $<HTMLInputElement>(id)
+    input.onchange = () => onPick(input)
+    // Files picked while the page was still loading (before this ran) are not lost.
+    if ((input.files?.length ?? 0) > 0) onPick(input)
+  }
   $('share-form').onsubmit = e => { e.preventDefault(); void share() }
 }
 
